@@ -1,0 +1,444 @@
+//! Shared command-line pieces: the eight namespace flags, value parsers (PID, id map,
+//! signal name or number, durations and signed clock offsets, user and group names), and the
+//! one policy for argument errors (exit 125, util-linux's two-line message).
+//!
+//! This module only turns strings into values; it makes no syscalls beyond name lookups.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::idmap::IdRange;
+use crate::kind::NsKind;
+
+/// The eight namespace flags, each with an optional `=FILE` (a persisted namespace to create
+/// or join). `require_equals` keeps util-linux's meaning: `--net /path cmd` runs `/path`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NsFlags {
+    /// Mount namespace [at FILE]
+    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub mount: Option<Option<PathBuf>>,
+    /// UTS namespace (hostname, domain name) [at FILE]
+    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub uts: Option<Option<PathBuf>>,
+    /// IPC namespace [at FILE]
+    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub ipc: Option<Option<PathBuf>>,
+    /// Network namespace [at FILE, or /run/netns/NAME for a bare NAME]
+    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub net: Option<Option<PathBuf>>,
+    /// PID namespace [at FILE]
+    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub pid: Option<Option<PathBuf>>,
+    /// User namespace [at FILE]
+    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub user: Option<Option<PathBuf>>,
+    /// Cgroup namespace [at FILE]
+    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub cgroup: Option<Option<PathBuf>>,
+    /// Time namespace [at FILE]
+    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub time: Option<Option<PathBuf>>,
+}
+
+impl NsFlags {
+    /// `None`: kind not asked; `Some(None)`: asked without a file; `Some(Some(f))`: with one.
+    pub fn get(&self, kind: NsKind) -> Option<Option<&PathBuf>> {
+        let v = match kind {
+            NsKind::Cgroup => &self.cgroup,
+            NsKind::Ipc => &self.ipc,
+            NsKind::Mnt => &self.mount,
+            NsKind::Net => &self.net,
+            NsKind::Pid => &self.pid,
+            NsKind::Time => &self.time,
+            NsKind::User => &self.user,
+            NsKind::Uts => &self.uts,
+        };
+        v.as_ref().map(Option::as_ref)
+    }
+
+    /// Mark a kind as asked (for options that imply one, like `--mount-proc`).
+    pub fn imply(&mut self, kind: NsKind) {
+        let v = match kind {
+            NsKind::Cgroup => &mut self.cgroup,
+            NsKind::Ipc => &mut self.ipc,
+            NsKind::Mnt => &mut self.mount,
+            NsKind::Net => &mut self.net,
+            NsKind::Pid => &mut self.pid,
+            NsKind::Time => &mut self.time,
+            NsKind::User => &mut self.user,
+            NsKind::Uts => &mut self.uts,
+        };
+        if v.is_none() {
+            *v = Some(None);
+        }
+    }
+
+    /// The kinds asked for, in [`NsKind::ALL`] order.
+    pub fn kinds(&self) -> Vec<NsKind> {
+        NsKind::ALL
+            .into_iter()
+            .filter(|k| self.get(*k).is_some())
+            .collect()
+    }
+}
+
+/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message` and
+/// `Try 'prog --help' for more information.` — and return `failure_code` (125 for nsrun,
+/// nsenter and nsinit; 1 for nsls). `--help` and `--version` print and return success.
+pub fn parse_args<T: clap::Parser>(prog: &str, failure_code: u8) -> Result<T, ExitCode> {
+    parse_from(prog, failure_code, std::env::args_os())
+}
+
+/// [`parse_args`] over given arguments (the first is the program name).
+pub fn parse_from<T: clap::Parser, I: IntoIterator<Item = OsString>>(
+    prog: &str,
+    failure_code: u8,
+    args: I,
+) -> Result<T, ExitCode> {
+    use clap::error::ErrorKind;
+    match T::try_parse_from(args) {
+        Ok(t) => Ok(t),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{prog}: {}", clap_error_line(&e));
+            eprintln!("Try '{prog} --help' for more information.");
+            Err(ExitCode::from(failure_code))
+        }
+    }
+}
+
+/// The first line of a clap error, without clap's `error: ` prefix.
+pub fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// A process ID: a positive decimal number.
+pub fn parse_pid(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(format!("invalid PID '{s}': expected a positive number")),
+    }
+}
+
+/// An id map line (for clap): `inner:outer:count` or `outer,inner,count`.
+pub fn parse_id_range(s: &str) -> Result<IdRange, String> {
+    IdRange::parse(s)
+}
+
+const SIGNAL_NAMES: [(&str, i32); 33] = [
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("IOT", libc::SIGABRT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("STKFLT", libc::SIGSTKFLT),
+    ("CHLD", libc::SIGCHLD),
+    ("CLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("POLL", libc::SIGIO),
+    ("PWR", libc::SIGPWR),
+];
+
+/// The highest real-time signal; glibc reserves the first two, so SIGRTMIN is libc's.
+fn sigrtmin() -> i32 {
+    libc::SIGRTMIN()
+}
+fn sigrtmax() -> i32 {
+    libc::SIGRTMAX()
+}
+
+/// A signal: a name with or without `SIG` in any case (`term`, `SIGTERM`), `RTMIN+N`,
+/// `RTMAX-N`, or a number from 1 to SIGRTMAX.
+pub fn parse_signal(s: &str) -> Result<i32, String> {
+    let err = || {
+        format!(
+            "invalid signal '{s}': expected a name like TERM or a number from 1 to {}",
+            sigrtmax()
+        )
+    };
+    let t = s.trim();
+    if let Ok(n) = t.parse::<i32>() {
+        return if (1..=sigrtmax()).contains(&n) {
+            Ok(n)
+        } else {
+            Err(err())
+        };
+    }
+    let up = t.to_ascii_uppercase();
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    if name == "SYS" {
+        return Ok(libc::SIGSYS);
+    }
+    if let Some(&(_, n)) = SIGNAL_NAMES.iter().find(|(nm, _)| *nm == name) {
+        return Ok(n);
+    }
+    let rt = |base: i32, rest: &str, sign: i32| -> Result<i32, String> {
+        let off: i32 = if rest.is_empty() {
+            0
+        } else {
+            rest.parse().map_err(|_| err())?
+        };
+        let n = base + sign * off;
+        if (sigrtmin()..=sigrtmax()).contains(&n) {
+            Ok(n)
+        } else {
+            Err(err())
+        }
+    };
+    if let Some(rest) = name.strip_prefix("RTMIN") {
+        return rt(sigrtmin(), rest.strip_prefix('+').unwrap_or(rest), 1);
+    }
+    if let Some(rest) = name.strip_prefix("RTMAX") {
+        return rt(sigrtmax(), rest.strip_prefix('-').unwrap_or(rest), -1);
+    }
+    Err(err())
+}
+
+/// The conventional name of a signal number, without `SIG` (`TERM`, `RTMIN+3`).
+pub fn signal_name(sig: i32) -> String {
+    if sig == libc::SIGSYS {
+        return "SYS".into();
+    }
+    if let Some((n, _)) = SIGNAL_NAMES.iter().find(|(_, v)| *v == sig) {
+        return (*n).to_string();
+    }
+    if (sigrtmin()..=sigrtmax()).contains(&sig) {
+        return format!("RTMIN+{}", sig - sigrtmin());
+    }
+    sig.to_string()
+}
+
+/// A duration: humantime (`500ms`, `30s`, `5m`, `1h 30m`) or a plain number of seconds
+/// (`30`, `0.5`), as timeout(1) takes it.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("invalid duration '{s}': must not be negative"));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("invalid duration '{s}': {e} (examples: 500ms, 30s, 5m, 1h)"))
+}
+
+/// A signed clock offset for a time namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOffset {
+    /// Whole seconds (negative for a negative offset).
+    pub secs: i64,
+    /// Nanoseconds, 0..1e9, added to `secs` (so -1.5 s is secs -2, nanos 5e8).
+    pub nanos: i64,
+}
+
+/// A clock offset: a signed number of seconds (`-3600`, unshare's form) or a signed humantime
+/// duration (`-1h`, `+2days`).
+pub fn parse_time_offset(s: &str) -> Result<TimeOffset, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<i64>() {
+        return Ok(TimeOffset { secs, nanos: 0 });
+    }
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let d = humantime::parse_duration(body.trim())
+        .map_err(|e| format!("invalid offset '{s}': {e} (examples: -3600, -1h, +2days, 90s)"))?;
+    let secs = i64::try_from(d.as_secs()).map_err(|_| format!("offset '{s}' is too large"))?;
+    let nanos = i64::from(d.subsec_nanos());
+    Ok(if neg && nanos > 0 {
+        TimeOffset {
+            secs: -secs - 1,
+            nanos: 1_000_000_000 - nanos,
+        }
+    } else if neg {
+        TimeOffset {
+            secs: -secs,
+            nanos: 0,
+        }
+    } else {
+        TimeOffset { secs, nanos }
+    })
+}
+
+/// A user: a numeric uid or a name from the user database.
+pub fn parse_user(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.trim().parse::<u32>() {
+        return Ok(n);
+    }
+    match nix::unistd::User::from_name(s) {
+        Ok(Some(u)) => Ok(u.uid.as_raw()),
+        _ => Err(format!("unknown user '{s}'")),
+    }
+}
+
+/// A group: a numeric gid or a name from the group database.
+pub fn parse_group(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.trim().parse::<u32>() {
+        return Ok(n);
+    }
+    match nix::unistd::Group::from_name(s) {
+        Ok(Some(g)) => Ok(g.gid.as_raw()),
+        _ => Err(format!("unknown group '{s}'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        ns: NsFlags,
+        #[arg(trailing_var_arg = true)]
+        cmd: Vec<OsString>,
+    }
+
+    fn parse(args: &[&str]) -> Result<T, clap::Error> {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn ns_flags_optional_values_need_equals() {
+        let t = parse(&["-n", "--mount=/tmp/m", "/bin/echo", "-n", "x"]).expect("parse");
+        assert_eq!(t.ns.get(NsKind::Net), Some(None));
+        assert_eq!(t.ns.get(NsKind::Mnt), Some(Some(&PathBuf::from("/tmp/m"))));
+        assert_eq!(t.ns.get(NsKind::Pid), None);
+        assert_eq!(t.cmd, ["/bin/echo", "-n", "x"]);
+        let t = parse(&["--net", "/path", "arg"]).expect("parse");
+        assert_eq!(t.ns.get(NsKind::Net), Some(None));
+        assert_eq!(t.cmd, ["/path", "arg"]);
+        let t = parse(&["-Ump"]).expect("bundled");
+        assert_eq!(t.ns.kinds(), [NsKind::Mnt, NsKind::Pid, NsKind::User]);
+        assert!(parse(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn implied_kinds() {
+        let mut f = NsFlags::default();
+        f.imply(NsKind::Mnt);
+        f.imply(NsKind::Mnt);
+        assert_eq!(f.kinds(), [NsKind::Mnt]);
+    }
+
+    #[test]
+    fn error_line_is_one_line() {
+        let e = parse(&["--bogus"]).expect_err("bogus");
+        let line = clap_error_line(&e);
+        assert!(line.contains("--bogus"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn pids() {
+        assert_eq!(parse_pid("42"), Ok(42));
+        for bad in ["0", "-1", "x", ""] {
+            assert!(parse_pid(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(parse_signal("TERM"), Ok(15));
+        assert_eq!(parse_signal("sigkill"), Ok(9));
+        assert_eq!(parse_signal("9"), Ok(9));
+        assert_eq!(parse_signal("SYS"), Ok(libc::SIGSYS));
+        assert_eq!(parse_signal("RTMIN"), Ok(libc::SIGRTMIN()));
+        assert_eq!(parse_signal("RTMIN+2"), Ok(libc::SIGRTMIN() + 2));
+        assert_eq!(parse_signal("RTMAX-1"), Ok(libc::SIGRTMAX() - 1));
+        for bad in ["0", "65", "FOO", "RTMIN+99", ""] {
+            assert!(parse_signal(bad).is_err(), "{bad}");
+        }
+        assert_eq!(signal_name(15), "TERM");
+        assert_eq!(signal_name(libc::SIGRTMIN() + 1), "RTMIN+1");
+        for n in 1..=libc::SIGRTMAX() {
+            assert_eq!(parse_signal(&signal_name(n)), Ok(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn time_offsets() {
+        assert_eq!(
+            parse_time_offset("-3600"),
+            Ok(TimeOffset {
+                secs: -3600,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            parse_time_offset("-1h"),
+            Ok(TimeOffset {
+                secs: -3600,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            parse_time_offset("+2days"),
+            Ok(TimeOffset {
+                secs: 172_800,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            parse_time_offset("-1500ms"),
+            Ok(TimeOffset {
+                secs: -2,
+                nanos: 500_000_000
+            })
+        );
+        assert!(parse_time_offset("yesterday").is_err());
+    }
+
+    #[test]
+    fn users_and_groups() {
+        assert_eq!(parse_user("root"), Ok(0));
+        assert_eq!(parse_user("1234"), Ok(1234));
+        assert!(parse_user("no-such-user-here").is_err());
+        assert_eq!(parse_group("root"), Ok(0));
+        assert!(parse_group("no-such-group-here").is_err());
+    }
+}

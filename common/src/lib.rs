@@ -1,0 +1,27 @@
+//! The shared core of nsutils: what `nsrun`, `nsenter`, `nsls` and `nsinit` have in common.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`kind`] | the one table of namespace kinds |
+//! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
+//! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
+//! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
+//! | [`spawn`] | fork, exec, wait, exit-status fidelity, fd hygiene |
+//! | [`exit`] | the exit-code table and `report` for every `main` |
+//! | [`error`] | the one error type |
+//! | [`cli`] | shared flags and value parsers |
+//! | [`sys`] | the raw syscalls; the only module with `unsafe` |
+
+pub mod cli;
+pub mod error;
+pub mod exit;
+pub mod idmap;
+pub mod kind;
+pub mod nsfs;
+pub mod pidfd;
+pub mod spawn;
+pub mod sys;
+
+pub use error::{Error, Result};
+pub use exit::Outcome;
+pub use kind::NsKind;

@@ -1,0 +1,249 @@
+//! Fork, exec and wait, the way every tool needs them.
+//!
+//! * The tools stay single-threaded until they exec: `unshare(CLONE_NEWUSER)` and `setns`
+//!   into user and mount namespaces fail in a multithreaded process, and `fork` is only
+//!   sound without other threads. [`check_single_threaded`] says so up front.
+//! * Before exec: SIGPIPE back to its default (Rust ignores it at start-up, and an ignored
+//!   signal survives exec), every fd but 0, 1, 2 and the ones explicitly passed marked
+//!   close-on-exec.
+//! * Exec failure maps to 127 (not found) or 126 (found, not executable).
+//! * A wait status becomes an [`Outcome`]; [`reraise`] makes the tool die of its child's
+//!   fatal signal, so a script sees the same status with or without us.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::error::{Error, Result};
+use crate::exit::{self, Outcome};
+use crate::sys;
+
+pub use crate::sys::ForkResult;
+
+/// Fail unless the process has exactly one thread.
+pub fn check_single_threaded() -> Result<()> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .map_err(|e| Error::os("cannot read /proc/self/stat", e))?;
+    // Field 20 (num_threads) counts from after the ')' that ends the command name.
+    let threads = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(17))
+        .and_then(|n| n.parse::<u32>().ok());
+    match threads {
+        Some(1) => Ok(()),
+        Some(n) => Err(Error::msg(format!(
+            "internal error: {n} threads where one is required"
+        ))),
+        None => Err(Error::msg("cannot parse /proc/self/stat")),
+    }
+}
+
+/// `fork(2)`, for the single-threaded tools.
+pub fn fork() -> Result<ForkResult> {
+    sys::fork().map_err(|e| Error::os("cannot fork", e))
+}
+
+/// End a forked child at once (no atexit handlers, no double-flushed buffers).
+pub fn exit_child(code: u8) -> ! {
+    sys::exit_now(i32::from(code))
+}
+
+/// Make the current process ready to exec a command: SIGPIPE to default, every fd ≥ 3
+/// close-on-exec except `keep`.
+pub fn prepare_exec(keep: &[RawFd]) -> Result<()> {
+    sys::set_signal_default(libc::SIGPIPE, true)
+        .map_err(|e| Error::os("cannot reset SIGPIPE", e))?;
+    close_stray_fds(keep)
+}
+
+/// Mark every fd ≥ 3 except `keep` close-on-exec, so the command starts with 0, 1, 2 and the
+/// fds it was explicitly given — none of ours.
+pub fn close_stray_fds(keep: &[RawFd]) -> Result<()> {
+    if sys::close_range_cloexec(3).is_err() {
+        // Before Linux 5.11: walk /proc/self/fd. Collect first, the directory fd is in it.
+        let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+            .map_err(|e| Error::os("cannot list /proc/self/fd", e))?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|fd| *fd >= 3)
+            .collect();
+        for fd in fds {
+            set_cloexec(fd, true).ok();
+        }
+    }
+    for &fd in keep {
+        set_cloexec(fd, false)?;
+    }
+    Ok(())
+}
+
+/// Set or clear FD_CLOEXEC on a raw fd number that the user passed (e.g. `--info-fd=5`).
+pub fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
+    sys::set_fd_cloexec(fd, on)
+        .map_err(|e| Error::os(format!("file descriptor {fd} is not open"), e))
+}
+
+/// Whether a raw fd number is open.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    sys::fd_is_open(fd)
+}
+
+fn cstring(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| {
+        Error::msg(format!(
+            "argument contains a NUL byte: {}",
+            s.to_string_lossy()
+        ))
+    })
+}
+
+/// Replace the process with `argv[0]`, looked up in PATH. Returns only on failure, with the
+/// error carrying 127 (not found) or 126 (not executable). Call [`prepare_exec`] first.
+pub fn exec(argv: &[OsString]) -> Error {
+    let Some(prog) = argv.first() else {
+        return Error::msg("no command given");
+    };
+    let args: Result<Vec<CString>> = argv.iter().map(|a| cstring(a)).collect();
+    let (prog_c, args) = match (cstring(prog), args) {
+        (Ok(p), Ok(a)) => (p, a),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let Err(errno) = nix::unistd::execvp(&prog_c, &args);
+    exec_error(prog, errno)
+}
+
+/// The error for a failed exec of `prog`, with the right exit code.
+pub fn exec_error(prog: &OsStr, errno: Errno) -> Error {
+    let code = match errno {
+        Errno::ENOENT | Errno::ENOTDIR => exit::NOT_FOUND,
+        _ => exit::NOT_EXECUTABLE,
+    };
+    Error::errno(
+        format!("failed to execute {}", prog.to_string_lossy()),
+        errno,
+    )
+    .code(code)
+}
+
+/// The user's shell, for tools run without a command: `$SHELL`, else `/bin/sh`.
+pub fn user_shell() -> OsString {
+    match std::env::var_os("SHELL") {
+        Some(s) if !s.is_empty() => s,
+        _ => OsString::from("/bin/sh"),
+    }
+}
+
+/// The command to run: the given one, or the user's shell.
+pub fn command_or_shell(cmd: Vec<OsString>) -> Vec<OsString> {
+    if cmd.is_empty() {
+        vec![user_shell()]
+    } else {
+        cmd
+    }
+}
+
+/// What a wait status means for the waiting tool; `None` for a stop or continue.
+pub fn outcome_of(status: WaitStatus) -> Option<Outcome> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(Outcome::Code(code as u8)),
+        WaitStatus::Signaled(_, sig, _) => Some(Outcome::Signal(sig as i32)),
+        _ => None,
+    }
+}
+
+/// Wait for child `pid` to end (retrying on EINTR, skipping stops) and say how it ended.
+pub fn wait_for(pid: i32) -> Result<Outcome> {
+    loop {
+        match waitpid(Pid::from_raw(pid), None) {
+            Ok(st) => {
+                if let Some(o) = outcome_of(st) {
+                    return Ok(o);
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::errno(format!("cannot wait for process {pid}"), e)),
+        }
+    }
+}
+
+/// Die of signal `sig`, as the child did: default disposition, no core dump of our own,
+/// unblocked, raised. Returns only if the signal does not kill (e.g. SIGCHLD), and then the
+/// caller exits with 128+N.
+pub fn reraise(sig: i32) {
+    // A core of the tool would be misleading (the child already dumped one if it could).
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+    let _ = sys::set_signal_default(sig, true);
+    if let Ok(s) = Signal::try_from(sig) {
+        let mut set = SigSet::empty();
+        set.add(s);
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    }
+    // kill(2) on ourselves rather than nix's raise: its Signal enum lacks real-time signals.
+    let _ = sys::kill(nix::unistd::getpid().as_raw(), sig);
+}
+
+/// Set the parent-death signal and close the race where the parent already died before
+/// it was set: if our parent is no longer `expected_parent`, raise the signal now.
+pub fn set_parent_death_signal(sig: i32, expected_parent: i32) -> Result<()> {
+    let s = Signal::try_from(sig)
+        .map_err(|_| Error::msg(format!("signal {sig} cannot be a parent-death signal")))?;
+    nix::sys::prctl::set_pdeathsig(s)
+        .map_err(|e| Error::errno("cannot set PR_SET_PDEATHSIG", e))?;
+    if nix::unistd::getppid().as_raw() != expected_parent {
+        let _ = sys::kill(nix::unistd::getpid().as_raw(), sig);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_errors_map_to_126_and_127() {
+        let e = exec_error(OsStr::new("nope"), Errno::ENOENT);
+        assert_eq!(e.exit_code(), 127);
+        assert_eq!(
+            e.to_string(),
+            "failed to execute nope: No such file or directory"
+        );
+        assert_eq!(exec_error(OsStr::new("x"), Errno::EACCES).exit_code(), 126);
+        assert_eq!(exec_error(OsStr::new("x"), Errno::ENOEXEC).exit_code(), 126);
+    }
+
+    #[test]
+    fn wait_statuses() {
+        let p = Pid::from_raw(1);
+        assert_eq!(outcome_of(WaitStatus::Exited(p, 3)), Some(Outcome::Code(3)));
+        assert_eq!(
+            outcome_of(WaitStatus::Signaled(p, Signal::SIGTERM, false)),
+            Some(Outcome::Signal(15))
+        );
+        assert_eq!(outcome_of(WaitStatus::Stopped(p, Signal::SIGSTOP)), None);
+    }
+
+    #[test]
+    fn shell_fallback() {
+        assert_eq!(
+            command_or_shell(vec!["ls".into()]),
+            vec![OsString::from("ls")]
+        );
+        assert_eq!(command_or_shell(vec![]).len(), 1);
+    }
+
+    #[test]
+    fn fd_checks() {
+        assert!(fd_is_open(0) || fd_is_open(1) || fd_is_open(2));
+        assert!(!fd_is_open(987_654));
+        let e = set_cloexec(987_654, true).expect_err("closed fd");
+        assert!(
+            e.to_string()
+                .starts_with("file descriptor 987654 is not open"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! The raw system calls nix does not wrap: namespace and pidfd ioctls, `pidfd_open`,
+//! `pidfd_send_signal`, `close_range`, `fork` and signal dispositions.
+//!
+//! This is the only module of the workspace allowed `unsafe`; every block says why it is
+//! sound. Everything here returns `io::Result` and takes or returns typed fds, so no caller
+//! handles a raw fd number or `errno`.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// `_IO(0xb7, n)`: the nsfs ioctls of `linux/nsfs.h`.
+const fn nsio(n: u8) -> libc::c_ulong {
+    (0xb7 << 8) | n as libc::c_ulong
+}
+const NS_GET_USERNS: libc::c_ulong = nsio(1);
+const NS_GET_PARENT: libc::c_ulong = nsio(2);
+const NS_GET_NSTYPE: libc::c_ulong = nsio(3);
+const NS_GET_OWNER_UID: libc::c_ulong = nsio(4);
+
+/// `_IO(0xFF, n)`: the pidfs ioctls of `linux/pidfd.h` (Linux 6.11+).
+pub(crate) const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
+    (0xFF << 8) | n as libc::c_ulong
+}
+
+/// `CLOSE_RANGE_CLOEXEC` of `linux/close_range.h`.
+const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+
+fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// An ioctl that takes no argument and returns an int (or a new fd).
+fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int> {
+    // SAFETY: the request takes no argument; `fd` is a valid open descriptor for the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _) };
+    cvt(r as libc::c_long).map(|r| r as libc::c_int)
+}
+
+/// Take ownership of an fd that a successful syscall just returned.
+fn owned(fd: libc::c_int) -> OwnedFd {
+    // SAFETY: the kernel just returned this descriptor to us; nobody else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// `NS_GET_NSTYPE`: the `CLONE_NEW*` flag of the namespace `fd` refers to. ENOTTY or EINVAL
+/// mean `fd` is no namespace file.
+pub fn ns_get_nstype(fd: BorrowedFd<'_>) -> io::Result<libc::c_int> {
+    ioctl_noarg(fd, NS_GET_NSTYPE)
+}
+
+/// `NS_GET_USERNS`: the user namespace that owns the namespace `fd` refers to.
+pub fn ns_get_userns(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    ioctl_noarg(fd, NS_GET_USERNS).map(owned)
+}
+
+/// `NS_GET_PARENT`: the parent of a pid or user namespace.
+pub fn ns_get_parent(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    ioctl_noarg(fd, NS_GET_PARENT).map(owned)
+}
+
+/// `NS_GET_OWNER_UID`: the uid (in the caller's user namespace) of the creator of a user
+/// namespace.
+pub fn ns_get_owner_uid(fd: BorrowedFd<'_>) -> io::Result<libc::uid_t> {
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: NS_GET_OWNER_UID writes one uid_t through the pointer, which points to a live
+    // local of that type.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_OWNER_UID as _, &mut uid) };
+    cvt(r as libc::c_long).map(|_| uid)
+}
+
+/// `PIDFD_GET_*_NAMESPACE`: a namespace fd of the process the pidfd refers to.
+pub fn pidfd_get_namespace(pidfd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<OwnedFd> {
+    ioctl_noarg(pidfd, req).map(owned)
+}
+
+/// `pidfd_open(2)`.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags by value and returns a new fd or -1.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0 as libc::c_uint) };
+    cvt(r).map(|fd| owned(fd as libc::c_int))
+}
+
+/// `pidfd_send_signal(2)` with no siginfo; `sig` 0 only checks that the process lives.
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> {
+    let null: *const libc::siginfo_t = std::ptr::null();
+    // SAFETY: a valid pidfd, a signal number, a NULL siginfo (allowed) and flags 0.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            null,
+            0 as libc::c_uint,
+        )
+    };
+    cvt(r).map(drop)
+}
+
+/// Mark every fd from `first` upwards close-on-exec with one `close_range(2)` call.
+/// Returns ENOSYS/EINVAL on kernels before 5.11, where the caller falls back to a loop.
+pub fn close_range_cloexec(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors; it closes
+    // nothing, so no OwnedFd elsewhere in the process is invalidated.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    cvt(r).map(drop)
+}
+
+/// The result of [`fork`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkResult {
+    /// In the parent, with the child's PID.
+    Parent(libc::pid_t),
+    /// In the child.
+    Child,
+}
+
+/// `fork(2)`.
+///
+/// Only sound in a single-threaded process, which every tool of the workspace is until it
+/// execs: the tools never start a thread (see `spawn::check_single_threaded`).
+pub fn fork() -> io::Result<ForkResult> {
+    // SAFETY: the workspace's binaries are single-threaded (checked by the callers in
+    // `spawn`), so the child cannot inherit a lock held by another thread; the child only
+    // performs syscalls and exec or exits.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Parent { child }) => Ok(ForkResult::Parent(child.as_raw())),
+        Ok(nix::unistd::ForkResult::Child) => Ok(ForkResult::Child),
+        Err(e) => Err(io::Error::from_raw_os_error(e as i32)),
+    }
+}
+
+/// Set signal `sig`'s disposition to SIG_DFL (`default`) or SIG_IGN.
+pub fn set_signal_default(sig: libc::c_int, default: bool) -> io::Result<()> {
+    let handler = if default {
+        libc::SIG_DFL
+    } else {
+        libc::SIG_IGN
+    };
+    // SAFETY: installing SIG_DFL or SIG_IGN runs no Rust code in signal context.
+    let r = unsafe { libc::signal(sig, handler) };
+    if r == libc::SIG_ERR {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether signal `sig` is currently ignored (SIG_IGN), without changing it.
+pub fn signal_is_ignored(sig: libc::c_int) -> io::Result<bool> {
+    // SAFETY: sigaction with a NULL new action only reads the current one into `old`, a
+    // zeroed local of the right type.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(sig, std::ptr::null(), &mut old) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(old.sa_sigaction == libc::SIG_IGN)
+    }
+}
+
+/// `_exit(2)`: end a forked child without running the parent's atexit handlers or
+/// flushing its copied stdio buffers twice.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call; it does not return.
+    unsafe { libc::_exit(code) }
+}
+
+/// Set or clear FD_CLOEXEC on a descriptor known only by number.
+pub fn set_fd_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: F_GETFD/F_SETFD only read and write the descriptor's flags; on a number that
+    // is not open they fail with EBADF and touch nothing.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let new = if on {
+            flags | libc::FD_CLOEXEC
+        } else {
+            flags & !libc::FD_CLOEXEC
+        };
+        if new != flags && libc::fcntl(fd, libc::F_SETFD, new) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Whether a descriptor number is open.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD reads flags only; EBADF on a closed number.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// `kill(2)` with any signal number, real-time ones included (nix's `Signal` lacks them).
+pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes two integers and has no memory effects in this process.
+    let r = unsafe { libc::kill(pid, sig) };
+    cvt(libc::c_long::from(r)).map(drop)
+}
