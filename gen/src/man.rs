@@ -1,0 +1,181 @@
+//! Man pages: the generated title, NAME, SYNOPSIS and OPTIONS merged with the hand-written
+//! sections of `man/<tool>.roff`.
+//!
+//! A fragment is roff. Its line `.\" @OPTIONS@` marks where the generated OPTIONS sections go
+//! (after DESCRIPTION, as man-pages(7) orders them). `@nsrun@`, `@nsenter@`, `@nsls@` and
+//! `@nsinit@` are replaced by the installed command names, so that examples and SEE ALSO stay
+//! right when a tool is installed under another name (BIN_PREFIX, the nsenter rename).
+
+use std::fs;
+use std::path::Path;
+
+use clap_mangen::Man;
+
+use crate::Tool;
+
+/// The line in a fragment that the generated OPTIONS replace.
+const OPTIONS_MARKER: &str = ".\\\" @OPTIONS@";
+
+/// Sections every page must have; a fragment lacking one is a build error, not a thin page.
+const REQUIRED: [&str; 4] = ["DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"];
+
+/// Write `dir/<installed>.<section>` for every tool.
+/// `alias_dir`, when given, holds a link with the upstream name of a renamed nsenter.
+pub fn write_all(
+    tools: &[Tool],
+    src: &Path,
+    alias_dir: Option<&str>,
+    dir: &Path,
+) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for tool in tools {
+        let page = render(tool, tools, src, alias_dir)?;
+        let path = dir.join(format!("{}.{}", tool.installed, tool.section));
+        fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn render(
+    tool: &Tool,
+    tools: &[Tool],
+    src: &Path,
+    alias_dir: Option<&str>,
+) -> Result<String, String> {
+    let frag_path = src.join(format!("{}.roff", tool.name));
+    let mut frag = fs::read_to_string(&frag_path)
+        .map_err(|e| format!("cannot read {}: {e}", frag_path.display()))?;
+    for t in tools {
+        frag = frag.replace(&format!("@{}@", t.name), &escape_roff(&t.installed));
+    }
+    for section in REQUIRED {
+        let heading = |l: &str| {
+            l.strip_prefix(".SH ")
+                .is_some_and(|h| h.trim().trim_matches('"') == section)
+        };
+        if !frag.lines().any(heading) {
+            return Err(format!("{}: no `.SH {section}` line", frag_path.display()));
+        }
+    }
+    let Some((before, after)) = split_at_marker(&frag) else {
+        return Err(format!(
+            "{}: no `{OPTIONS_MARKER}` line",
+            frag_path.display()
+        ));
+    };
+
+    let version = tool.command.get_version().unwrap_or_default().to_owned();
+    let manual = if tool.section == "8" {
+        "System Administration"
+    } else {
+        "User Commands"
+    };
+    let man = Man::new(tool.command.clone())
+        .title(tool.installed.to_uppercase())
+        .section(tool.section)
+        .date(page_date())
+        .source(format!("nsutils {version}"))
+        .manual(manual);
+
+    let mut out = Vec::new();
+    let io = |e: std::io::Error| format!("rendering {}: {e}", tool.name);
+    man.render_title(&mut out).map_err(io)?;
+    man.render_name_section(&mut out).map_err(io)?;
+    man.render_synopsis_section(&mut out).map_err(io)?;
+    out.extend_from_slice(before.as_bytes());
+    if tool.installed != tool.name {
+        out.extend_from_slice(rename_note(tool, alias_dir).as_bytes());
+    }
+    man.render_options_section(&mut out).map_err(io)?;
+    out.extend_from_slice(after.as_bytes());
+    String::from_utf8(out).map_err(|e| format!("rendering {}: {e}", tool.name))
+}
+
+/// The fragment before and after the marker line (the marker itself dropped).
+fn split_at_marker(frag: &str) -> Option<(&str, &str)> {
+    let start = frag.find(&format!("\n{OPTIONS_MARKER}\n"))? + 1;
+    let end = start + OPTIONS_MARKER.len() + 1;
+    Some((&frag[..start], &frag[end..]))
+}
+
+/// Why the command on this system has another name than the page's prose uses.
+fn rename_note(tool: &Tool, alias_dir: Option<&str>) -> String {
+    let mut s = format!(
+        ".PP\nOn this system \\fB{}\\fR is installed as \\fB{}\\fR",
+        tool.name,
+        escape_roff(&tool.installed)
+    );
+    if tool.name != "nsenter" {
+        s.push_str(".\n");
+        return s;
+    }
+    s.push_str(
+        ", so that it does not replace util-linux's\n.BR nsenter (1).\n\
+         Its messages still begin with \\(lqnsenter:\\(rq.\n",
+    );
+    if let Some(dir) = alias_dir {
+        let dir = escape_roff(dir);
+        s.push_str(&format!(
+            "A link named \\fBnsenter\\fR to it is in\n.IR {dir} ;\n\
+             scripts written for this \\fBnsenter\\fR can put that directory first in\n\
+             .BR PATH .\n"
+        ));
+    }
+    s
+}
+
+/// roff treats `-` as a hyphen; command names need the ASCII minus that can be typed.
+fn escape_roff(s: &str) -> String {
+    s.replace('-', "\\-")
+}
+
+/// The page date as YYYY-MM-DD: SOURCE_DATE_EPOCH when set (reproducible builds; the Makefile
+/// sets it from the last commit, dpkg-buildpackage from debian/changelog), else today. It
+/// must not be empty: an empty `.TH` argument shifts the footer fields.
+fn page_date() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+        });
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(20_786), (2026, 11, 29));
+    }
+
+    #[test]
+    fn marker_split() {
+        let f = ".SH DESCRIPTION\ntext\n.\\\" @OPTIONS@\n.SH EXAMPLES\n";
+        let (a, b) = split_at_marker(f).expect("marker present");
+        assert_eq!(a, ".SH DESCRIPTION\ntext\n");
+        assert_eq!(b, ".SH EXAMPLES\n");
+        assert!(split_at_marker(".SH DESCRIPTION\n").is_none());
+    }
+}
