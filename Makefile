@@ -1,0 +1,145 @@
+# nsutils: one-command build, test, install and packaging.
+#
+#   make                      release binaries, man pages, shell completions
+#   make test                 the README's test command (as root: see README)
+#   make install              PREFIX=/usr/local DESTDIR= BIN_PREFIX= NSENTER_NAME=
+#   make uninstall            the same variables as install
+#   make nsinit-static        nsinit linked statically (glibc crt-static), like tini-static
+#   make install-static       install it as $(BIN_PREFIX)nsinit-static
+#   make deb                  the Debian package, into target/debian/
+#
+# Everything generated (man pages, completions) comes from each tool's clap definition via
+# the nsutils-gen workspace member, so it is regenerated on every run: it takes milliseconds,
+# and it must follow BIN_PREFIX and NSENTER_NAME.
+#
+# util-linux owns `nsenter` on nearly every distribution. `make install` installs ours as
+# `nsenter` unless told otherwise, but refuses to overwrite a util-linux nsenter; install
+# next to it with NSENTER_NAME=nsutils-nsenter, which also puts a link named `nsenter` in
+# $(NSUTILS_LIBDIR)/bin for scripts that want ours under its own name (the Debian package
+# does exactly this).
+
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       ?= $(PREFIX)/bin
+DATADIR      ?= $(PREFIX)/share
+MANDIR       ?= $(DATADIR)/man
+BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR   ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR  ?= $(DATADIR)/fish/vendor_completions.d
+NSUTILS_LIBDIR ?= $(PREFIX)/lib/nsutils
+
+# Prepended to every installed command (and its man page and completions), e.g. nsutils-.
+BIN_PREFIX   ?=
+# nsenter alone can be renamed: util-linux has the name.
+NSENTER_NAME ?= $(BIN_PREFIX)nsenter
+
+CARGO        ?= cargo
+CARGOFLAGS   ?= --locked
+INSTALL      ?= install
+# The static nsinit needs an explicit target so that RUSTFLAGS skip build scripts and proc
+# macros (they cannot be linked statically); the host triple is the only one we build for.
+HOST_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC_TARGET ?= $(HOST_TRIPLE)
+
+TOOLS        := nsrun nsenter nsls nsinit
+RELEASE_DIR  := target/release
+STATIC_BIN   := target/$(STATIC_TARGET)/release/nsinit
+GEN_OUT      := target/nsutils-gen
+# The installed name of each tool.
+name_nsrun   := $(BIN_PREFIX)nsrun
+name_nsenter := $(NSENTER_NAME)
+name_nsls    := $(BIN_PREFIX)nsls
+name_nsinit  := $(BIN_PREFIX)nsinit
+sect_nsrun   := 1
+sect_nsenter := 1
+sect_nsls    := 8
+sect_nsinit  := 1
+ALIAS_DIR    := $(if $(filter nsenter,$(NSENTER_NAME)),,$(NSUTILS_LIBDIR)/bin)
+
+# Man page dates: the last commit's, so that rebuilding a commit gives the same pages.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+export SOURCE_DATE_EPOCH
+
+.PHONY: all build gen man completions test install install-static uninstall \
+	nsinit-static deb clean
+
+all: build gen
+
+build:
+	$(CARGO) build $(CARGOFLAGS) --release $(addprefix -p ,$(TOOLS))
+
+# The generator is built in the dev profile: a release build alongside the tools would unify
+# its dependencies' clap features into the tools' binaries.
+gen:
+	$(CARGO) build $(CARGOFLAGS) -p nsutils-gen
+	rm -rf $(GEN_OUT)
+	target/debug/nsutils-gen --man $(GEN_OUT)/man --completions $(GEN_OUT)/completions \
+		--man-src man --bin-prefix '$(BIN_PREFIX)' --nsenter-name '$(NSENTER_NAME)' \
+		$(if $(ALIAS_DIR),--alias-dir '$(ALIAS_DIR)')
+
+man completions: gen
+
+test:
+	$(CARGO) build --workspace && $(CARGO) test --workspace
+
+nsinit-static:
+	@test -n "$(STATIC_TARGET)" || { echo "make: cannot find the host triple (rustc -vV)" >&2; exit 1; }
+	RUSTFLAGS="$$RUSTFLAGS -C target-feature=+crt-static" \
+		$(CARGO) build $(CARGOFLAGS) --release --target $(STATIC_TARGET) -p nsinit
+
+install: all
+	@f='$(DESTDIR)$(BINDIR)/$(NSENTER_NAME)'; \
+	if [ -e "$$f" ] && "$$f" --version 2>/dev/null | grep -q util-linux; then \
+		echo "make: $$f is util-linux's nsenter; not replacing it." >&2; \
+		echo "make: install ours next to it with NSENTER_NAME=nsutils-nsenter" >&2; \
+		exit 1; \
+	fi
+	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man8' \
+		'$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(ZSHCOMPDIR)' '$(DESTDIR)$(FISHCOMPDIR)'
+	$(foreach t,$(TOOLS),\
+		$(INSTALL) -m 755 $(RELEASE_DIR)/$(t) '$(DESTDIR)$(BINDIR)/$(name_$(t))' && \
+		$(INSTALL) -m 644 $(GEN_OUT)/man/$(name_$(t)).$(sect_$(t)) '$(DESTDIR)$(MANDIR)/man$(sect_$(t))/' && \
+		$(INSTALL) -m 644 $(GEN_OUT)/completions/bash/$(name_$(t)) '$(DESTDIR)$(BASHCOMPDIR)/' && \
+		$(INSTALL) -m 644 $(GEN_OUT)/completions/zsh/_$(name_$(t)) '$(DESTDIR)$(ZSHCOMPDIR)/' && \
+		$(INSTALL) -m 644 $(GEN_OUT)/completions/fish/$(name_$(t)).fish '$(DESTDIR)$(FISHCOMPDIR)/' && ) true
+ifneq ($(ALIAS_DIR),)
+	$(INSTALL) -d '$(DESTDIR)$(ALIAS_DIR)'
+	ln -sfn "$$(realpath -m --relative-to='$(ALIAS_DIR)' '$(BINDIR)/$(NSENTER_NAME)')" \
+		'$(DESTDIR)$(ALIAS_DIR)/nsenter'
+endif
+
+# Not part of `install`: it needs its own (static) build. The man page is nsinit's.
+install-static:
+	@test -x $(STATIC_BIN) || { echo "make: run 'make nsinit-static' first" >&2; exit 1; }
+	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1'
+	$(INSTALL) -m 755 $(STATIC_BIN) '$(DESTDIR)$(BINDIR)/$(name_nsinit)-static'
+	ln -sfn $(name_nsinit).1 '$(DESTDIR)$(MANDIR)/man1/$(name_nsinit)-static.1'
+
+uninstall:
+	rm -f $(foreach t,$(TOOLS),\
+		'$(DESTDIR)$(BINDIR)/$(name_$(t))' \
+		'$(DESTDIR)$(MANDIR)/man$(sect_$(t))/$(name_$(t)).$(sect_$(t))' \
+		'$(DESTDIR)$(BASHCOMPDIR)/$(name_$(t))' \
+		'$(DESTDIR)$(ZSHCOMPDIR)/_$(name_$(t))' \
+		'$(DESTDIR)$(FISHCOMPDIR)/$(name_$(t)).fish')
+	rm -f '$(DESTDIR)$(BINDIR)/$(name_nsinit)-static' '$(DESTDIR)$(MANDIR)/man1/$(name_nsinit)-static.1'
+ifneq ($(ALIAS_DIR),)
+	rm -f '$(DESTDIR)$(ALIAS_DIR)/nsenter'
+	-rmdir '$(DESTDIR)$(ALIAS_DIR)' '$(DESTDIR)$(NSUTILS_LIBDIR)' 2>/dev/null
+endif
+
+# dpkg-buildpackage writes next to the source tree; the results are moved into target/debian.
+# -d: the toolchain is usually rustup's, which dpkg cannot see as a build dependency.
+# -nc: its pre-clean would otherwise run first (debian/rules clean keeps target/ anyway).
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+deb:
+	dpkg-buildpackage -b -us -uc -d -nc
+	mkdir -p target/debian
+	mv ../nsutils_$(DEB_VERSION)_*.deb ../nsutils_$(DEB_VERSION)_*.buildinfo \
+		../nsutils_$(DEB_VERSION)_*.changes target/debian/
+	@ls -l target/debian/*.deb
+
+clean:
+	$(CARGO) clean
+	rm -rf debian/nsutils debian/.debhelper debian/debhelper-build-stamp debian/files \
+		debian/nsutils.substvars
