@@ -130,10 +130,11 @@ endif
 
 # dpkg-buildpackage writes next to the source tree; the results are moved into target/debian.
 # -d: the toolchain is usually rustup's, which dpkg cannot see as a build dependency.
-# -nc: its pre-clean would otherwise run first (debian/rules clean keeps target/ anyway).
+# Its pre-clean (debian/rules clean) drops debhelper's stamps, so every run really builds;
+# it keeps target/ (see debian/rules), so cargo rebuilds only what changed.
 DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
 deb:
-	dpkg-buildpackage -b -us -uc -d -nc
+	dpkg-buildpackage -b -us -uc -d
 	mkdir -p target/debian
 	mv ../nsutils_$(DEB_VERSION)_*.deb ../nsutils_$(DEB_VERSION)_*.buildinfo \
 		../nsutils_$(DEB_VERSION)_*.changes target/debian/
