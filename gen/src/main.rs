@@ -53,8 +53,9 @@ pub struct Tool {
     pub command: clap::Command,
 }
 
-fn tools(cli: &Cli) -> Vec<Tool> {
-    let p = &cli.bin_prefix;
+/// The four tools, with the names `make install` gives them.
+fn tools(bin_prefix: &str, nsenter_name: Option<&str>) -> Vec<Tool> {
+    let p = bin_prefix;
     let defs: [(&'static str, &'static str, clap::Command); 4] = [
         ("nsrun", "1", nsrun::command()),
         ("nsenter", "1", nsenter::command()),
@@ -63,8 +64,8 @@ fn tools(cli: &Cli) -> Vec<Tool> {
     ];
     defs.into_iter()
         .map(|(name, section, command)| {
-            let installed = match (name, &cli.nsenter_name) {
-                ("nsenter", Some(n)) => n.clone(),
+            let installed = match (name, nsenter_name) {
+                ("nsenter", Some(n)) => n.to_owned(),
                 _ => format!("{p}{name}"),
             };
             // The synopsis and the completions must show what the user types. clap wants a
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
         eprintln!("nsutils-gen: nothing to do: give --man DIR and/or --completions DIR");
         return ExitCode::from(2);
     }
-    let tools = tools(&cli);
+    let tools = tools(&cli.bin_prefix, cli.nsenter_name.as_deref());
     let result = (|| -> Result<(), String> {
         if let Some(dir) = &cli.man {
             man::write_all(&tools, &cli.man_src, cli.alias_dir.as_deref(), dir)?;

@@ -170,6 +170,36 @@ mod tests {
         assert_eq!(civil_from_days(20_786), (2026, 11, 29));
     }
 
+    /// Every page renders from the real `command()`s and fragments, lists every visible long
+    /// option of its tool, and has no placeholder left; a renamed nsenter is named as such.
+    #[test]
+    fn pages_cover_every_option() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../man");
+        let tools = crate::tools("", Some("nsutils-nsenter"));
+        for tool in &tools {
+            let page =
+                render(tool, &tools, &src, Some("/usr/lib/nsutils/bin")).expect("page renders");
+            for arg in tool.command.get_arguments().filter(|a| !a.is_hide_set()) {
+                if let Some(long) = arg.get_long() {
+                    let roff = format!("\\-\\-{}", long.replace('-', "\\-"));
+                    assert!(page.contains(&roff), "{}: --{long} missing", tool.name);
+                }
+            }
+            for placeholder in ["@nsrun@", "@nsenter@", "@nsls@", "@nsinit@"] {
+                assert!(!page.contains(placeholder), "{}: {placeholder}", tool.name);
+            }
+            assert!(page.starts_with(".ie") || page.starts_with(".TH"));
+        }
+        let nsenter = render(&tools[1], &tools, &src, None).expect("page renders");
+        assert!(nsenter.contains(".TH NSUTILS-NSENTER 1"));
+        assert!(nsenter.contains("installed as \\fBnsutils\\-nsenter\\fR"));
+        let nsls = render(&tools[2], &tools, &src, None).expect("page renders");
+        assert!(
+            nsls.contains("nsutils\\-nsenter \\-t"),
+            "examples use the installed name"
+        );
+    }
+
     #[test]
     fn marker_split() {
         let f = ".SH DESCRIPTION\ntext\n.\\\" @OPTIONS@\n.SH EXAMPLES\n";
