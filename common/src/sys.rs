@@ -211,3 +211,18 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     let r = unsafe { libc::kill(pid, sig) };
     cvt(libc::c_long::from(r)).map(drop)
 }
+
+/// The width in columns of the terminal `fd` refers to (`TIOCGWINSZ`); `None` when it is no
+/// terminal or reports a width of 0.
+pub fn terminal_width(fd: BorrowedFd<'_>) -> Option<u16> {
+    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which points to a zeroed
+    // local of that type.
+    let ws = unsafe {
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) < 0 {
+            return None;
+        }
+        ws
+    };
+    (ws.ws_col > 0).then_some(ws.ws_col)
+}
