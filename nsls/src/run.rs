@@ -241,7 +241,7 @@ impl Ctx {
             Col::Command => pid.map_or(Cell::Empty, |p| self.command(p)),
             Col::Uid | Col::User => {
                 let uid = match pid {
-                    Some(p) => self.scan.proc(p).map(|p| p.uid),
+                    Some(p) => self.scan.uid(p),
                     None => ns.owner_uid,
                 };
                 match (uid, col) {
@@ -299,9 +299,10 @@ fn listing(opts: &Opts) -> Result<Table> {
         || matches!(opts.tree, Some(TreeMode::Parent | TreeMode::Owner));
     let scan_opts = ScanOpts {
         kinds: opts.kinds,
-        threads: true,
-        fds: true,
+        threads: !opts.shallow,
+        fds: !opts.shallow,
         mounts: true,
+        children: true,
     };
     let mut scan = Scan::run(&scan_opts)?;
     report_unreadable(&scan, opts)?;

@@ -23,14 +23,13 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
-use nix::sys::stat::{fstat, fstatat, Mode};
+use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::{NSLS_ERROR, NSLS_UNSUPPORTED};
 use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::NsFile;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{sys, Error, NsKind, Result};
 
 /// Found as a process's namespace.
 pub const SRC_PROCESS: u8 = 1;
@@ -140,8 +139,6 @@ pub struct Ns {
 pub struct Proc {
     /// Its PID in our PID namespace.
     pub pid: i32,
-    /// The owner of `/proc/PID` (the effective uid, as lsns shows it).
-    pub uid: u32,
     /// The inode of each kind of its namespaces ([`kidx`]), 0 when not scanned.
     pub ns: [u64; 8],
 }
@@ -157,6 +154,8 @@ pub struct ScanOpts {
     pub fds: bool,
     /// Look at nsfs bind mounts.
     pub mounts: bool,
+    /// Look at `pid_for_children` and `time_for_children`.
+    pub children: bool,
 }
 
 /// `/proc/PID/stat`, the parts we use.
@@ -180,6 +179,7 @@ pub struct Scan {
     /// Processes that could not be read, with the errno.
     pub unreadable: Vec<(i32, Errno)>,
     stats: HashMap<i32, Option<Stat>>,
+    uids: HashMap<i32, Option<u32>>,
 }
 
 /// An unsigned number in decimal into `buf`, for building `/proc` names without allocating.
@@ -203,20 +203,29 @@ fn parse_name(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-/// The numeric entries of a directory (PIDs, TIDs, fd numbers), ascending.
-fn numeric_entries<Fd: AsFd>(dirfd: Fd, name: &[u8]) -> nix::Result<Vec<i32>> {
-    let mut dir = Dir::openat(
+/// The numeric entries of directory `name` under `dirfd` (PIDs, TIDs, fd numbers),
+/// ascending, into `out`; the directory fd is returned for further `*at` calls.
+fn numeric_entries<Fd: AsFd>(
+    dirfd: Fd,
+    name: &CStr,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<i32>,
+) -> nix::Result<OwnedFd> {
+    let dir = openat(
         dirfd.as_fd(),
         name,
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
-    let mut out: Vec<i32> = dir
-        .iter()
-        .filter_map(|e| parse_name(e.ok()?.file_name().to_bytes()))
-        .collect();
+    out.clear();
+    sys::for_each_dirent(dir.as_fd(), buf, |n| {
+        if let Some(v) = parse_name(n) {
+            out.push(v);
+        }
+    })
+    .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
     out.sort_unstable();
-    Ok(out)
+    Ok(dir)
 }
 
 impl Scan {
@@ -229,8 +238,11 @@ impl Scan {
             Mode::empty(),
         )
         .map_err(|e| Error::errno("cannot open /proc", e).code(NSLS_ERROR))?;
-        let pids = numeric_entries(&procfd, b".")
+        let mut dirbuf = Vec::new();
+        let mut pids = Vec::new();
+        numeric_entries(&procfd, c".", &mut dirbuf, &mut pids)
             .map_err(|e| Error::errno("cannot read /proc", e).code(NSLS_ERROR))?;
+        let mut names = Vec::new();
         s.procs.reserve(pids.len());
         s.index.reserve(pids.len() / 2 + 64);
         s.nss.reserve(pids.len() / 2 + 64);
@@ -251,15 +263,7 @@ impl Scan {
                     continue;
                 }
             };
-            let uid = match fstat(&dfd) {
-                Ok(st) => st.st_uid,
-                Err(_) => continue,
-            };
-            let mut p = Proc {
-                pid,
-                uid,
-                ns: [0; 8],
-            };
+            let mut p = Proc { pid, ns: [0; 8] };
             match read_ns(&dfd, &opts.kinds, &mut p.ns) {
                 Ok(()) => {}
                 Err(Errno::ENOENT | Errno::ESRCH) => continue,
@@ -283,7 +287,7 @@ impl Scan {
                 (NsKind::Pid, c"ns/pid_for_children"),
                 (NsKind::Time, c"ns/time_for_children"),
             ] {
-                if opts.kinds[kidx(k)] {
+                if opts.children && opts.kinds[kidx(k)] {
                     if let Ok(st) = fstatat(&dfd, link, AtFlags::empty()) {
                         if st.st_ino != p.ns[kidx(k)] {
                             s.add(st.st_ino, k, SRC_CHILDREN, || Holder::Children(pid));
@@ -297,12 +301,12 @@ impl Scan {
                 if let Ok(st) = fstatat(&dfd, c"task", AtFlags::empty()) {
                     if st.st_nlink > 3 {
                         thread_seen.clear();
-                        s.scan_threads(&dfd, &p, opts, &mut thread_seen);
+                        s.scan_threads(&dfd, &p, opts, &mut thread_seen, &mut dirbuf);
                     }
                 }
             }
             if opts.fds {
-                s.scan_fds(&dfd, pid, opts);
+                s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names);
             }
             s.procs.push(p);
         }
@@ -351,16 +355,16 @@ impl Scan {
         i
     }
 
-    fn scan_threads(&mut self, dfd: &OwnedFd, p: &Proc, opts: &ScanOpts, seen: &mut Vec<u64>) {
-        let Ok(task) = openat(
-            dfd,
-            c"task",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ) else {
-            return;
-        };
-        let Ok(tids) = numeric_entries(&task, b".") else {
+    fn scan_threads(
+        &mut self,
+        dfd: &OwnedFd,
+        p: &Proc,
+        opts: &ScanOpts,
+        seen: &mut Vec<u64>,
+        buf: &mut Vec<u8>,
+    ) {
+        let mut tids = Vec::new();
+        let Ok(task) = numeric_entries(dfd, c"task", buf, &mut tids) else {
             return;
         };
         let mut buf = [0u8; 16];
@@ -396,20 +400,19 @@ impl Scan {
         }
     }
 
-    fn scan_fds(&mut self, dfd: &OwnedFd, pid: i32, opts: &ScanOpts) {
-        let Ok(fddir) = openat(
-            dfd,
-            c"fd",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ) else {
-            return;
-        };
-        let Ok(fds) = numeric_entries(&fddir, b".") else {
+    fn scan_fds(
+        &mut self,
+        dfd: &OwnedFd,
+        pid: i32,
+        opts: &ScanOpts,
+        dirbuf: &mut Vec<u8>,
+        fds: &mut Vec<i32>,
+    ) {
+        let Ok(fddir) = numeric_entries(dfd, c"fd", dirbuf, fds) else {
             return;
         };
         let mut buf = [0u8; 16];
-        for fd in fds {
+        for &fd in fds.iter() {
             let Ok(target) = readlinkat(&fddir, decimal(fd as u32, &mut buf)) else {
                 continue;
             };
@@ -440,6 +443,16 @@ impl Scan {
             .entry(pid)
             .or_insert_with(|| read_stat(pid))
             .as_ref()
+    }
+
+    /// The owner of `/proc/PID` (the effective uid, as lsns shows it), looked up only for
+    /// the processes shown.
+    pub fn uid(&mut self, pid: i32) -> Option<u32> {
+        *self.uids.entry(pid).or_insert_with(|| {
+            nix::sys::stat::stat(format!("/proc/{pid}").as_str())
+                .ok()
+                .map(|st| st.st_uid)
+        })
     }
 
     /// The parent PID of a process (0 for the top or when it has gone).
@@ -575,9 +588,28 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
     Ok(())
 }
 
+/// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
+/// `statx` and a final empty `read`, a third more syscalls on the scan's hottest file reads.
+/// A read that leaves room in the buffer got the whole file (procfs fills what it can).
+fn read_proc_file(path: &str) -> Option<Vec<u8>> {
+    let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
+    let mut data = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        let n = nix::unistd::read(&fd, &mut data[len..]).ok()?;
+        len += n;
+        if n == 0 || len < data.len() {
+            break;
+        }
+        data.resize(data.len() * 2, 0);
+    }
+    data.truncate(len);
+    Some(data)
+}
+
 /// Read `/proc/PID/stat`: the parent PID and the command name.
 pub fn read_stat(pid: i32) -> Option<Stat> {
-    let data = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let data = read_proc_file(&format!("/proc/{pid}/stat"))?;
     // `PID (COMM) S PPID …`: COMM may itself contain parentheses and spaces.
     let open = data.iter().position(|&b| b == b'(')?;
     let close = data.iter().rposition(|&b| b == b')')?;
@@ -590,7 +622,7 @@ pub fn read_stat(pid: i32) -> Option<Stat> {
 /// The command line of a process, arguments joined by spaces; the `comm` name for kernel
 /// threads (empty command line).
 pub fn read_cmdline(pid: i32) -> Option<String> {
-    let data = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let data = read_proc_file(&format!("/proc/{pid}/cmdline"))?;
     let trimmed = data.strip_suffix(b"\0").unwrap_or(&data);
     if trimmed.is_empty() {
         return None;
