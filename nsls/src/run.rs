@@ -370,6 +370,10 @@ fn listing(opts: &Opts) -> Result<Table> {
             _ => Col::Ns,
         };
         t.tree_col = opts.columns.iter().position(|&c| c == tree_col);
+        // Glyphs grow to the right: the tree column is left-aligned, as in lsns.
+        if let Some(c) = t.tree_col {
+            t.heads[c].align = crate::columns::Align::Left;
+        }
     }
     Ok(t)
 }
