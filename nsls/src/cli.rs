@@ -120,6 +120,8 @@ pub struct Opts {
     pub format: Format,
     /// The tree drawn, `None` for a flat list.
     pub tree: Option<TreeMode>,
+    /// `--tree` was given (JSON nests only then).
+    pub tree_explicit: bool,
     /// No header line.
     pub noheadings: bool,
     /// Never truncate.
@@ -232,6 +234,7 @@ impl Cli {
             columns,
             format,
             tree,
+            tree_explicit: self.tree.is_some(),
             noheadings: self.noheadings,
             notruncate: self.notruncate,
             nowrap: self.nowrap || format == Format::Raw,

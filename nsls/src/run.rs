@@ -42,8 +42,11 @@ fn print(opts: &Opts, key: &str, table: &Table) -> Result<()> {
         nowrap: opts.nowrap,
         null: opts.null,
         width,
-        tree: opts.tree.is_some() && table.tree_col.is_some()
-            || opts.format == Format::Json && opts.tree.is_some(),
+        tree: match opts.format {
+            // The flat array is the stable schema; rows nest only when a tree was asked for.
+            Format::Json => opts.tree.is_some() && opts.tree_explicit,
+            _ => opts.tree.is_some() && table.tree_col.is_some(),
+        },
     };
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let r = match opts.format {

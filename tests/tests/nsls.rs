@@ -555,6 +555,18 @@ fn json_is_valid_and_typed_like_lsns() {
         }
         assert_ne!(r["ns"], Value::Null);
     }
+    // Without an explicit --tree, -J is flat even in the default (process tree) layout.
+    let flat = Cmd::tool("nsls").arg("-J").run();
+    flat.ok();
+    let v: Value = serde_json::from_str(&flat.stdout).expect("json");
+    assert!(
+        v["namespaces"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|r| r.get("children").is_none()),
+        "{flat:?}"
+    );
     // lsns agrees on the type of every column it has, wherever it has a value.
     if !harness::have("lsns") {
         return skip("lsns is not installed");
