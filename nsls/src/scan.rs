@@ -62,16 +62,10 @@ pub fn kidx(k: NsKind) -> usize {
     k as usize
 }
 
-/// `ns/KIND` as C strings, in [`NsKind::ALL`] order, for `fstatat` without allocating.
+/// The links of `/proc/PID/ns/` as C strings, in [`NsKind::ALL`] order, for `fstatat`
+/// without allocating.
 const NS_LINKS: [&CStr; 8] = [
-    c"ns/cgroup",
-    c"ns/ipc",
-    c"ns/mnt",
-    c"ns/net",
-    c"ns/pid",
-    c"ns/time",
-    c"ns/user",
-    c"ns/uts",
+    c"cgroup", c"ipc", c"mnt", c"net", c"pid", c"time", c"user", c"uts",
 ];
 
 /// Something that keeps a namespace alive and through which it can be opened.
@@ -264,14 +258,14 @@ impl Scan {
                 }
             };
             let mut p = Proc { pid, ns: [0; 8] };
-            match read_ns(&dfd, &opts.kinds, &mut p.ns) {
-                Ok(()) => {}
+            let nsfd = match read_ns(&dfd, &opts.kinds, &mut p.ns) {
+                Ok(fd) => fd,
                 Err(Errno::ENOENT | Errno::ESRCH) => continue,
                 Err(e) => {
                     s.unreadable.push((pid, e));
                     continue;
                 }
-            }
+            };
             for k in NsKind::ALL {
                 let ino = p.ns[kidx(k)];
                 if ino != 0 {
@@ -284,11 +278,11 @@ impl Scan {
             // A process that unshared a pid or time namespace without forking holds one
             // that has no process yet.
             for (k, link) in [
-                (NsKind::Pid, c"ns/pid_for_children"),
-                (NsKind::Time, c"ns/time_for_children"),
+                (NsKind::Pid, c"pid_for_children"),
+                (NsKind::Time, c"time_for_children"),
             ] {
                 if opts.children && opts.kinds[kidx(k)] {
-                    if let Ok(st) = fstatat(&dfd, link, AtFlags::empty()) {
+                    if let Ok(st) = fstatat(&nsfd, link, AtFlags::empty()) {
                         if st.st_ino != p.ns[kidx(k)] {
                             s.add(st.st_ino, k, SRC_CHILDREN, || Holder::Children(pid));
                         }
@@ -508,6 +502,15 @@ impl Scan {
         Ok(())
     }
 
+    /// An ancestor reached through an ioctl: marked `parent`/`owner` only when nothing else
+    /// had found it, so SOURCE says how it was *found*.
+    fn ancestor(&mut self, ino: u64, kind: NsKind, src: u8) -> usize {
+        match self.index.get(&ino) {
+            Some(&i) => i,
+            None => self.add(ino, kind, src, || Holder::None),
+        }
+    }
+
     fn resolve_with(&mut self, i: usize, f: &NsFile) -> Result<()> {
         self.nss[i].resolved = true;
         let kind = self.nss[i].kind;
@@ -516,7 +519,7 @@ impl Scan {
                 let ino = o.id().map(|id| id.ino).unwrap_or(0);
                 self.nss[i].owner = Some(ino);
                 if ino != 0 && ino != self.nss[i].ino {
-                    let oi = self.add(ino, NsKind::User, SRC_OWNER, || Holder::None);
+                    let oi = self.ancestor(ino, NsKind::User, SRC_OWNER);
                     if !self.nss[oi].resolved {
                         self.resolve_with(oi, &o)?;
                     }
@@ -533,7 +536,7 @@ impl Scan {
                     let ino = p.id().map(|id| id.ino).unwrap_or(0);
                     self.nss[i].parent = Some(ino);
                     if ino != 0 {
-                        let pi = self.add(ino, kind, SRC_PARENT, || Holder::None);
+                        let pi = self.ancestor(ino, kind, SRC_PARENT);
                         if !self.nss[pi].resolved {
                             self.resolve_with(pi, &p)?;
                         }
@@ -569,14 +572,22 @@ fn unsupported(e: &Error, ioctl: &str) -> Result<()> {
     Ok(())
 }
 
-/// Stat the `ns/KIND` links of one process or thread directory.
-fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<()> {
+/// Stat the `ns/KIND` links of one process or thread directory; returns an `O_PATH` fd of
+/// its `ns/` directory. Each `fstatat` relative to that fd walks one component instead of
+/// two: a tenth fewer lookups per process, on the scan's hottest path.
+fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<OwnedFd> {
+    let nsfd = openat(
+        dfd,
+        c"ns",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
     let mut first = true;
     for (i, link) in NS_LINKS.iter().enumerate() {
         if !kinds[i] {
             continue;
         }
-        match fstatat(dfd, *link, AtFlags::empty()) {
+        match fstatat(&nsfd, *link, AtFlags::empty()) {
             Ok(st) => out[i] = st.st_ino,
             // A kind this kernel lacks (time before 5.6) is just absent; a process that
             // vanished fails on the first link already.
@@ -585,7 +596,7 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
         }
         first = false;
     }
-    Ok(())
+    Ok(nsfd)
 }
 
 /// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
