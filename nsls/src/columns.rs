@@ -251,7 +251,7 @@ pub const COLUMNS: [Info; 16] = [
         Left,
         false,
         String,
-        "how it was found: process, thread, children, fd, mount, parent, owner"
+        "how it was found: process, thread, fd, mount, parent, owner"
     ),
     col!(
         Name,

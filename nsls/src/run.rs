@@ -305,7 +305,6 @@ fn listing(opts: &Opts) -> Result<Table> {
         threads: !opts.shallow,
         fds: !opts.shallow,
         mounts: true,
-        children: true,
     };
     let mut scan = Scan::run(&scan_opts)?;
     report_unreadable(&scan, opts)?;

@@ -3,7 +3,7 @@
 //! Sources, cheapest first:
 //! * every process: `fstatat(/proc/PID, "ns/KIND")` relative to one `O_PATH` fd of the
 //!   process's `/proc` directory (raw syscalls, no procfs crate, no path strings: this is the
-//!   hot path), plus `pid_for_children` / `time_for_children` when they differ;
+//!   hot path);
 //! * every thread that is not the leader (`/proc/PID/task/TID/ns`), looked at only when
 //!   `st_nlink` of `/proc/PID/task` says the process has more than one thread;
 //! * open file descriptors: `readlinkat(/proc/PID/fd, N)` reads `net:[4026532177]` for an
@@ -35,8 +35,6 @@ use nsutils_common::{sys, Error, NsKind, Result};
 pub const SRC_PROCESS: u8 = 1;
 /// Found as the namespace of a thread that is not its process's leader.
 pub const SRC_THREAD: u8 = 2;
-/// Found as `pid_for_children` / `time_for_children` of a process.
-pub const SRC_CHILDREN: u8 = 4;
 /// Found as an open file descriptor.
 pub const SRC_FD: u8 = 8;
 /// Found as an nsfs bind mount.
@@ -47,10 +45,9 @@ pub const SRC_PARENT: u8 = 32;
 pub const SRC_OWNER: u8 = 64;
 
 /// The names of the sources, in bit order, as the SOURCE column prints them.
-pub const SOURCE_NAMES: [(u8, &str); 7] = [
+pub const SOURCE_NAMES: [(u8, &str); 6] = [
     (SRC_PROCESS, "process"),
     (SRC_THREAD, "thread"),
-    (SRC_CHILDREN, "children"),
     (SRC_FD, "fd"),
     (SRC_MOUNT, "mount"),
     (SRC_PARENT, "parent"),
@@ -75,8 +72,6 @@ pub enum Holder {
     Process(i32),
     /// `/proc/PID/task/TID/ns/KIND`.
     Thread(i32, i32),
-    /// `/proc/PID/ns/KIND_for_children`.
-    Children(i32),
     /// `/proc/PID/fd/FD`.
     Fd(i32, i32),
     /// A bind mount.
@@ -86,15 +81,23 @@ pub enum Holder {
 }
 
 impl Holder {
+    /// Which holder PATH shows when several hold a namespace: a process (whose PID the
+    /// row shows), then a thread, a bind mount (stable), an fd.
+    fn rank(&self) -> u8 {
+        match self {
+            Holder::Process(_) => 0,
+            Holder::Thread(..) => 1,
+            Holder::Mount(_) => 2,
+            Holder::Fd(..) => 3,
+            Holder::None => 5,
+        }
+    }
+
     /// The path through which the namespace can be opened (PATH column).
     pub fn path(&self, kind: NsKind) -> Option<PathBuf> {
         Some(PathBuf::from(match self {
             Holder::Process(p) => format!("/proc/{p}/ns/{kind}"),
             Holder::Thread(p, t) => format!("/proc/{p}/task/{t}/ns/{kind}"),
-            Holder::Children(p) => format!(
-                "/proc/{p}/ns/{}",
-                kind.for_children_name().unwrap_or(kind.proc_name())
-            ),
             Holder::Fd(p, fd) => format!("/proc/{p}/fd/{fd}"),
             Holder::Mount(m) => return Some(m.clone()),
             Holder::None => return None,
@@ -148,8 +151,6 @@ pub struct ScanOpts {
     pub fds: bool,
     /// Look at nsfs bind mounts.
     pub mounts: bool,
-    /// Look at `pid_for_children` and `time_for_children`.
-    pub children: bool,
 }
 
 /// `/proc/PID/stat`, the parts we use.
@@ -258,8 +259,8 @@ impl Scan {
                 }
             };
             let mut p = Proc { pid, ns: [0; 8] };
-            let nsfd = match read_ns(&dfd, &opts.kinds, &mut p.ns) {
-                Ok(fd) => fd,
+            match read_ns(&dfd, &opts.kinds, &mut p.ns) {
+                Ok(()) => {}
                 Err(Errno::ENOENT | Errno::ESRCH) => continue,
                 Err(e) => {
                     s.unreadable.push((pid, e));
@@ -273,20 +274,6 @@ impl Scan {
                     let ns = &mut s.nss[i];
                     ns.nprocs += 1;
                     ns.pid.get_or_insert(pid);
-                }
-            }
-            // A process that unshared a pid or time namespace without forking holds one
-            // that has no process yet.
-            for (k, link) in [
-                (NsKind::Pid, c"pid_for_children"),
-                (NsKind::Time, c"time_for_children"),
-            ] {
-                if opts.children && opts.kinds[kidx(k)] {
-                    if let Ok(st) = fstatat(&nsfd, link, AtFlags::empty()) {
-                        if st.st_ino != p.ns[kidx(k)] {
-                            s.add(st.st_ino, k, SRC_CHILDREN, || Holder::Children(pid));
-                        }
-                    }
                 }
             }
             if opts.threads {
@@ -325,9 +312,12 @@ impl Scan {
     fn add(&mut self, ino: u64, kind: NsKind, src: u8, holder: impl FnOnce() -> Holder) -> usize {
         if let Some(&i) = self.index.get(&ino) {
             let ns = &mut self.nss[i];
-            ns.sources |= src;
-            if ns.holder == Holder::None {
-                ns.holder = holder();
+            if ns.sources & src == 0 {
+                ns.sources |= src;
+                let h = holder();
+                if h.rank() < ns.holder.rank() {
+                    ns.holder = h;
+                }
             }
             return i;
         }
@@ -572,10 +562,14 @@ fn unsupported(e: &Error, ioctl: &str) -> Result<()> {
     Ok(())
 }
 
-/// Stat the `ns/KIND` links of one process or thread directory; returns an `O_PATH` fd of
-/// its `ns/` directory. Each `fstatat` relative to that fd walks one component instead of
-/// two: a tenth fewer lookups per process, on the scan's hottest path.
-fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<OwnedFd> {
+/// Stat the `ns/KIND` links of one process or thread directory, relative to an `O_PATH` fd
+/// of its `ns/` directory: each `fstatat` walks one component instead of two, fewer lookups
+/// on the scan's hottest path.
+///
+/// `pid_for_children` and `time_for_children` are not looked at: the kernel hides the first
+/// until the namespace has an init (which is then found as its process), and `execve` moves
+/// a process into the second, so neither holds a namespace for long.
+fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<()> {
     let nsfd = openat(
         dfd,
         c"ns",
@@ -596,7 +590,7 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
         }
         first = false;
     }
-    Ok(nsfd)
+    Ok(())
 }
 
 /// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a

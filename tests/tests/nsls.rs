@@ -199,6 +199,15 @@ fn ip_netns_bind_mounts_have_nsfs_name_netnsid_and_the_owners_user() {
     assert!(line.contains(&n.path()) && line.contains(" 77 "), "{line}");
 }
 
+/// Lazily unmounts a path on drop.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Cmd::new("umount").arg("-l").arg(&self.0).run();
+    }
+}
+
 #[test]
 fn bind_mount_of_a_process_namespace_keeps_it_listed_after_the_process() {
     if !need_root() {
@@ -207,6 +216,8 @@ fn bind_mount_of_a_process_namespace_keeps_it_listed_after_the_process() {
     let dir = TempDir::new("nsls-bind");
     let file = dir.path().join("uts");
     std::fs::write(&file, b"").expect("create mount point");
+    // TempDir only unmounts the directory itself: unmount the file first, even on failure.
+    let _unmount = Unmount(file.clone());
     let a = sleeper(Cmd::tool("nsrun").args(["-u", "sh", "-c", READY]));
     let ino = ns_ino(Some(a.pid()), "uts");
     Cmd::new("mount")
@@ -230,7 +241,6 @@ fn bind_mount_of_a_process_namespace_keeps_it_listed_after_the_process() {
     assert_eq!(r["nprocs"], 0, "{r}");
     assert_eq!(r["source"], "mount", "{r}");
     assert_eq!(r["path"], f, "{r}");
-    drop(dir);
 }
 
 #[test]
