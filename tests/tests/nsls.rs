@@ -628,14 +628,28 @@ fn default_output_matches_lsns_layout() {
     let ours = Cmd::tool("nsls").args(["-l", "-n", "-o", "NS,PID"]).run();
     let theirs = lsns(&["-l", "-n", "-o", "NS,PID"]);
     assert_eq!(pick(&ours.stdout), pick(&theirs.stdout));
-    // Every namespace lsns lists, nsls lists too.
-    let set = |s: &str| -> HashSet<String> { s.lines().map(|l| l.trim().to_string()).collect() };
-    let theirs = lsns(&["-l", "-n", "-o", "NS"]);
-    let ours = Cmd::tool("nsls").args(["-l", "-n", "-o", "NS"]).run();
-    let (t, o) = (set(&theirs.stdout), set(&ours.stdout));
-    // A namespace can vanish between the two runs; nothing lsns saw twice may be missing.
-    let again = set(&lsns(&["-l", "-n", "-o", "NS"]).stdout);
-    let missing: Vec<_> = t.intersection(&again).filter(|n| !o.contains(*n)).collect();
+    // Every namespace lsns lists, nsls lists too. Namespaces come and go while tests run
+    // (and nsfs reuses inode numbers at once), so a namespace counts as missed only when
+    // the process lsns found it in was still in it, by the kernel's word, after nsls ran.
+    let before = lsns(&["-l", "-n", "-o", "NS,TYPE,PID"]).stdout;
+    let ours: HashSet<String> = Cmd::tool("nsls")
+        .args(["-l", "-n", "-o", "NS"])
+        .run()
+        .stdout
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    let still_there = |ns: &str, kind: &str, pid: &str| {
+        std::fs::metadata(format!("/proc/{pid}/ns/{kind}"))
+            .is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m).to_string() == ns)
+    };
+    let missing: Vec<&str> = before
+        .lines()
+        .filter(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.len() == 3 && !ours.contains(w[0]) && still_there(w[0], w[1], w[2])
+        })
+        .collect();
     assert!(missing.is_empty(), "nsls misses {missing:?}");
 }
 
