@@ -233,7 +233,9 @@ pub fn terminal_width(fd: BorrowedFd<'_>) -> Option<u16> {
 /// This spares `opendir`'s extra `fcntl`/`fstat`/`lseek` calls, which matter when a scan
 /// reads thousands of small `/proc` directories. When a read leaves more room in `buf` than
 /// the largest possible entry, the kernel stopped at the end of the directory, so the final
-/// empty read is skipped too.
+/// empty read is skipped too. That holds for procfs and the local filesystems, whose
+/// readdir fills the buffer as far as it goes; a network or FUSE filesystem that returns
+/// short batches would be read incompletely — use `std::fs::read_dir` there.
 pub fn for_each_dirent(
     fd: BorrowedFd<'_>,
     buf: &mut Vec<u8>,
