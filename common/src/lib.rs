@@ -5,6 +5,7 @@
 //! | [`kind`] | the one table of namespace kinds |
 //! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
 //! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
+//! | [`mountinfo`] | the mount table: nsfs bind mounts, escapes |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
 //! | [`spawn`] | fork, exec, wait, exit-status fidelity, fd hygiene |
 //! | [`exit`] | the exit-code table and `report` for every `main` |
@@ -17,6 +18,7 @@ pub mod error;
 pub mod exit;
 pub mod idmap;
 pub mod kind;
+pub mod mountinfo;
 pub mod nsfs;
 pub mod pidfd;
 pub mod spawn;

@@ -211,3 +211,72 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     let r = unsafe { libc::kill(pid, sig) };
     cvt(libc::c_long::from(r)).map(drop)
 }
+
+/// The width in columns of the terminal `fd` refers to (`TIOCGWINSZ`); `None` when it is no
+/// terminal or reports a width of 0.
+pub fn terminal_width(fd: BorrowedFd<'_>) -> Option<u16> {
+    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which points to a zeroed
+    // local of that type.
+    let ws = unsafe {
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) < 0 {
+            return None;
+        }
+        ws
+    };
+    (ws.ws_col > 0).then_some(ws.ws_col)
+}
+
+/// Call `f` with the name of every entry of the directory open as `fd` (not `.` and `..`),
+/// reading it with raw `getdents64(2)` into `buf` (grown to 32 KiB if smaller).
+///
+/// This spares `opendir`'s extra `fcntl`/`fstat`/`lseek` calls, which matter when a scan
+/// reads thousands of small `/proc` directories. When a read leaves more room in `buf` than
+/// the largest possible entry, the kernel stopped at the end of the directory, so the final
+/// empty read is skipped too. That holds for procfs and the local filesystems, whose
+/// readdir fills the buffer as far as it goes; a network or FUSE filesystem that returns
+/// short batches would be read incompletely — use `std::fs::read_dir` there.
+pub fn for_each_dirent(
+    fd: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    mut f: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    /// Header of `struct linux_dirent64` (ino, off, reclen, type) plus a 255-byte name, NUL
+    /// and padding.
+    const MAX_ENTRY: usize = 19 + 256 + 8;
+    if buf.len() < 32 * 1024 {
+        buf.resize(32 * 1024, 0);
+    }
+    loop {
+        // SAFETY: getdents64 writes at most `buf.len()` bytes into `buf`, which we own and
+        // which stays alive for the call.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        let n = cvt(n)? as usize;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut off = 0;
+        while let Some(rec) = buf.get(off..off + 19) {
+            let reclen = usize::from(u16::from_ne_bytes([rec[16], rec[17]]));
+            if reclen < 19 || off + reclen > n {
+                break;
+            }
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                f(name);
+            }
+            off += reclen;
+        }
+        if buf.len() - n > MAX_ENTRY {
+            return Ok(());
+        }
+    }
+}

@@ -1,35 +1,830 @@
-//! nsls against the real kernel.
+//! nsls against the real kernel. The oracle is the kernel — `/proc/PID/ns/*` identities,
+//! `NSpid`, the NS_GET_* ioctls through `nsutils_common::nsfs::NsFile` — and lsns where
+//! lsns is right (JSON types, header names).
 
-use harness::{ns_ino, skip, Cmd};
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-#[test]
-fn finds_a_new_network_namespace() {
-    if !harness::is_root() {
-        return skip("needs root");
-    }
-    let mut target = Cmd::tool("nsrun")
-        .args(["-n", "sh", "-c", "echo ready; exec sleep 60"])
-        .spawn();
-    assert_eq!(target.read_line(), "ready");
-    let ino = ns_ino(Some(target.pid()), "net");
-    let out = Cmd::tool("nsls").args(["-n", "-t", "net"]).run();
+use harness::{ns_ino, skip, status_field, Bg, Cmd, TempDir};
+use nsutils_common::nsfs::NsFile;
+use serde_json::Value;
+
+/// Every row of `nsls -J ARGS`, children of trees included, flattened.
+fn rows(args: &[&str]) -> Vec<Value> {
+    let out = Cmd::tool("nsls").arg("-J").args(args).run();
     out.ok();
-    let row = out
-        .stdout
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(&ino.to_string()))
-        .unwrap_or_else(|| panic!("namespace {ino} not listed:{out:?}"));
-    let cols: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cols[1], "net", "{row}");
-    assert_eq!(cols[2], "1", "NPROCS: {row}");
-    assert_eq!(cols[3], target.pid().to_string(), "PID: {row}");
+    let v: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):{out:?}"));
+    let mut all = Vec::new();
+    fn walk(list: &Value, all: &mut Vec<Value>) {
+        for r in list.as_array().expect("array") {
+            all.push(r.clone());
+            if let Some(c) = r.get("children") {
+                walk(c, all);
+            }
+        }
+    }
+    walk(&v["namespaces"], &mut all);
+    all
+}
+
+fn row(rows: &[Value], ino: u64) -> &Value {
+    rows.iter()
+        .find(|r| r["ns"] == ino)
+        .unwrap_or_else(|| panic!("namespace {ino} not listed in {rows:#?}"))
+}
+
+/// The inode of the namespace an NsFile refers to.
+fn ino_of(f: &NsFile) -> u64 {
+    f.id().expect("fstat namespace").ino
+}
+
+fn ns_file(path: &str) -> NsFile {
+    NsFile::open(Path::new(path), None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A process that prints `ready` and sleeps, started by `program args…`.
+fn sleeper(cmd: Cmd) -> Bg {
+    let mut bg = cmd.spawn();
+    assert_eq!(bg.read_line(), "ready", "the helper did not start");
+    bg
+}
+
+const READY: &str = "echo ready; exec sleep 60";
+
+/// `ip netns add NAME`, deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn add(tag: &str) -> Netns {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("nsls-{tag}-{}-{n}", std::process::id());
+        Cmd::new("ip").args(["netns", "add", &name]).run().ok();
+        Netns(name)
+    }
+    fn path(&self) -> String {
+        format!("/run/netns/{}", self.0)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Cmd::new("ip").args(["netns", "del", &self.0]).run();
+    }
+}
+
+fn wait_gone(pid: i32) {
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{pid} did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn need_root() -> bool {
+    if !harness::is_root() {
+        skip("needs root");
+        return false;
+    }
+    true
 }
 
 #[test]
-fn bad_type_exits_1() {
+fn finds_namespaces_of_nsrun_and_unshare_with_the_kernels_values() {
+    if !need_root() {
+        return;
+    }
+    let a = sleeper(Cmd::tool("nsrun").args(["-n", "-u", "sh", "-c", READY]));
+    let b = sleeper(Cmd::new("unshare").args(["-U", "-p", "-f", "sh", "-c", READY]));
+    // unshare -f: the shell is unshare's child, PID 1 of the new pid namespace.
+    let b_child: i32 = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", b.pid()))
+        .expect("children")
+        .split_whitespace()
+        .next()
+        .expect("unshare has a child")
+        .parse()
+        .expect("pid");
+    let all = rows(&["-l", "-o", "NS,TYPE,NPROCS,PID,PNS,ONS,SOURCE,USER,UID"]);
+    for kind in ["net", "uts"] {
+        let ino = ns_ino(Some(a.pid()), kind);
+        let r = row(&all, ino);
+        assert_eq!(r["type"], kind, "{r}");
+        assert_eq!(r["nprocs"], 1, "{r}");
+        assert_eq!(r["pid"], a.pid(), "{r}");
+        assert_eq!(r["pns"], 0, "{r}");
+        let owner = ns_file(&format!("/proc/{}/ns/{kind}", a.pid()))
+            .owner()
+            .expect("NS_GET_USERNS");
+        assert_eq!(r["ons"], ino_of(&owner), "{r}");
+        assert_eq!(r["source"], "process", "{r}");
+        assert_eq!(r["user"], "root", "{r}");
+    }
+    // The new pid namespace: its parent is ours, its owner the new user namespace.
+    let pidns = ns_file(&format!("/proc/{b_child}/ns/pid"));
+    let r = row(&all, ino_of(&pidns));
+    assert_eq!(r["type"], "pid");
+    assert_eq!(r["pid"], b_child, "{r}");
+    assert_eq!(r["pns"], ino_of(&pidns.parent().expect("parent")), "{r}");
+    assert_eq!(r["pns"], ns_ino(None, "pid"), "{r}");
+    let userns = ns_ino(Some(b.pid()), "user");
+    assert_eq!(r["ons"], userns, "{r}");
+    let r = row(&all, userns);
+    assert_eq!(r["type"], "user");
+    assert_eq!(r["nprocs"], 2, "unshare and its child: {r}");
+    assert_eq!(r["pid"], b.pid().min(b_child), "the lower of the two: {r}");
+    assert_eq!(r["pns"], ns_ino(None, "user"), "{r}");
+    assert_eq!(r["ons"], ns_ino(None, "user"), "{r}");
+    assert_eq!(r["uid"], 0, "{r}");
+}
+
+#[test]
+fn ip_netns_bind_mounts_have_nsfs_name_netnsid_and_the_owners_user() {
+    if !need_root() {
+        return;
+    }
+    let n = Netns::add("mount");
+    Cmd::new("ip").args(["netns", "set", &n.0, "77"]).run().ok();
+    let ino = ns_file(&n.path()).id().expect("id").ino;
+    let all = rows(&[
+        "-l",
+        "-t",
+        "net",
+        "-o",
+        "NS,TYPE,NPROCS,PID,USER,UID,NETNSID,NSFS,NAME,SOURCE,PATH",
+    ]);
+    let r = row(&all, ino);
+    assert_eq!(r["type"], "net");
+    assert_eq!(r["nprocs"], 0, "{r}");
+    assert_eq!(r["pid"], Value::Null, "{r}");
+    assert_eq!(r["nsfs"], n.path(), "{r}");
+    assert_eq!(r["name"], n.0, "{r}");
+    assert_eq!(r["path"], n.path(), "{r}");
+    assert_eq!(r["source"], "mount", "{r}");
+    assert_eq!(r["netnsid"], "77", "ip netns set gave it 77: {r}");
+    assert_eq!(
+        (r["user"].clone(), r["uid"].clone()),
+        ("root".into(), 0.into())
+    );
+    // -P: only namespaces without processes; ours is one of them.
+    let persistent = rows(&["-P", "-l", "-o", "NS,NPROCS"]);
+    row(&persistent, ino);
+    assert!(
+        persistent.iter().all(|r| r["nprocs"] == 0),
+        "{persistent:#?}"
+    );
+    // The table shows NSFS and NETNSID by default for -t net.
+    let out = Cmd::tool("nsls").args(["-t", "net", "-l"]).run();
+    out.ok();
+    let header: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NS", "TYPE", "NPROCS", "PID", "USER", "NETNSID", "NSFS", "COMMAND"]
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&ino.to_string()))
+        .unwrap_or_else(|| panic!("{ino} missing:{out:?}"));
+    assert!(line.contains(&n.path()) && line.contains(" 77 "), "{line}");
+}
+
+/// Lazily unmounts a path on drop.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Cmd::new("umount").arg("-l").arg(&self.0).run();
+    }
+}
+
+#[test]
+fn bind_mount_of_a_process_namespace_keeps_it_listed_after_the_process() {
+    if !need_root() {
+        return;
+    }
+    let dir = TempDir::new("nsls-bind");
+    let file = dir.path().join("uts");
+    std::fs::write(&file, b"").expect("create mount point");
+    // TempDir only unmounts the directory itself: unmount the file first, even on failure.
+    let _unmount = Unmount(file.clone());
+    let a = sleeper(Cmd::tool("nsrun").args(["-u", "sh", "-c", READY]));
+    let ino = ns_ino(Some(a.pid()), "uts");
+    Cmd::new("mount")
+        .args(["--bind", &format!("/proc/{}/ns/uts", a.pid())])
+        .arg(&file)
+        .run()
+        .ok();
+    let f = file.to_string_lossy().into_owned();
+    let all = rows(&["-l", "-t", "uts", "-o", "NS,NPROCS,NSFS,NAME,SOURCE"]);
+    let r = row(&all, ino);
+    assert_eq!(
+        (r["nprocs"].clone(), r["nsfs"].clone(), r["name"].clone()),
+        (1.into(), f.clone().into(), f.clone().into())
+    );
+    assert_eq!(r["source"], "process,mount");
+    let pid = a.pid();
+    drop(a);
+    wait_gone(pid);
+    let all = rows(&["-l", "-t", "uts", "-o", "NS,NPROCS,NSFS,SOURCE,PATH"]);
+    let r = row(&all, ino);
+    assert_eq!(r["nprocs"], 0, "{r}");
+    assert_eq!(r["source"], "mount", "{r}");
+    assert_eq!(r["path"], f, "{r}");
+}
+
+#[test]
+fn namespace_held_only_by_a_thread_is_found() {
+    if !need_root() {
+        return;
+    }
+    // A thread of this test process moves into a new UTS namespace; the leader stays.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUTS).expect("unshare uts");
+        let tid = nix::unistd::gettid().as_raw();
+        let ino = ns_ino(None, "uts"); // /proc/self resolves to the leader: not this one
+        let mine = std::fs::metadata("/proc/thread-self/ns/uts")
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .expect("stat thread-self");
+        tx.send((tid, ino, mine)).expect("send");
+        let _ = stop_rx.recv();
+    });
+    let (tid, leader_ino, ino) = rx.recv().expect("thread started");
+    assert_ne!(leader_ino, ino);
+    let me = std::process::id() as i32;
+    let all = rows(&["-l", "-t", "uts", "-o", "NS,NPROCS,PID,SOURCE,PATH"]);
+    let r = row(&all, ino);
+    assert_eq!(r["nprocs"], 1, "{r}");
+    assert_eq!(r["pid"], me, "{r}");
+    assert_eq!(r["source"], "thread", "{r}");
+    assert_eq!(r["path"], format!("/proc/{me}/task/{tid}/ns/uts"), "{r}");
+    // The process tree puts it under the namespace the process itself is in.
+    let tree = Cmd::tool("nsls")
+        .args(["-J", "-t", "uts", "-o", "NS,PID", "--tree=process"])
+        .run();
+    let v: Value = serde_json::from_str(&tree.stdout).expect("json");
+    let parent = v["namespaces"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["ns"] == leader_ino)
+        .unwrap_or_else(|| panic!("{leader_ino} not a root:{tree:?}"));
+    assert!(
+        parent["children"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["ns"] == ino)),
+        "{parent}"
+    );
+    stop_tx.send(()).expect("stop");
+    t.join().expect("thread");
+}
+
+#[test]
+fn fd_held_namespace_and_its_processless_owner() {
+    if !need_root() {
+        return;
+    }
+    if !harness::unprivileged_userns_works() {
+        return skip("unprivileged user namespaces are not available");
+    }
+    // Nobody makes a user+net namespace; root opens the net namespace as fd 3; nobody's
+    // process exits. Then only the fd holds the net namespace, and only the net namespace
+    // holds nobody's user namespace.
+    let a = sleeper(
+        Cmd::new("unshare")
+            .as_nobody()
+            .args(["-U", "-r", "-n", "sh", "-c", READY]),
+    );
+    let holder =
+        sleeper(Cmd::new("sh").args(["-c", &format!("exec 3</proc/{}/ns/net; {READY}", a.pid())]));
+    let apid = a.pid();
+    drop(a);
+    wait_gone(apid);
+    let fd3 = format!("/proc/{}/fd/3", holder.pid());
+    let (net_ino, user_ino, owner_uid) = {
+        // Closed again before nsls looks, so that the holder's fd is the only one.
+        let net = ns_file(&fd3);
+        let user = net.owner().expect("owner");
+        (
+            ino_of(&net),
+            ino_of(&user),
+            user.owner_uid().expect("owner uid"),
+        )
+    };
+    let all = rows(&[
+        "-l",
+        "-o",
+        "NS,TYPE,NPROCS,PID,UID,USER,PNS,ONS,SOURCE,PATH",
+    ]);
+    let r = row(&all, net_ino);
+    assert_eq!(r["type"], "net");
+    assert_eq!(r["nprocs"], 0, "{r}");
+    assert_eq!(r["source"], "fd", "{r}");
+    assert_eq!(r["path"], fd3, "{r}");
+    assert_eq!(r["ons"], user_ino, "{r}");
+    // lsns would say root: the owner is nobody.
+    assert_eq!(
+        (r["uid"].clone(), r["user"].clone()),
+        (65534.into(), "nobody".into())
+    );
+    let r = row(&all, user_ino);
+    assert_eq!(r["type"], "user");
+    assert_eq!(r["nprocs"], 0, "{r}");
+    assert_eq!(r["source"], "owner", "{r}");
+    assert_eq!(r["uid"], owner_uid, "{r}");
+    assert_eq!(r["uid"], 65534, "{r}");
+    assert_eq!(r["pns"], ns_ino(None, "user"), "{r}");
+    assert_eq!(r["path"], Value::Null, "{r}");
+    // The owner tree: the net namespace under nobody's user namespace, under ours.
+    let out = Cmd::tool("nsls")
+        .args(["-J", "--tree=owner", "-o", "NS,TYPE"])
+        .run();
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    let root = v["namespaces"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["ns"] == ns_ino(None, "user"))
+        .unwrap_or_else(|| panic!("our user namespace is no root:{out:?}"))
+        .clone();
+    let mid = root["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|r| r["ns"] == user_ino)
+        .unwrap_or_else(|| panic!("{user_ino} not under our user namespace: {root}"))
+        .clone();
+    assert!(mid["children"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|r| r["ns"] == net_ino)));
+    drop(holder);
+}
+
+#[test]
+fn tree_modes_draw_the_kernels_relations() {
+    if !need_root() {
+        return;
+    }
+    // A pid namespace inside a pid namespace, each with a user namespace.
+    let b = sleeper(Cmd::new("unshare").args([
+        "-U", "-r", "-p", "-f", "unshare", "-U", "-r", "-p", "-f", "sh", "-c", READY,
+    ]));
+    let inner = innermost(b.pid());
+    let pid2 = ns_file(&format!("/proc/{inner}/ns/pid"));
+    let pid1 = pid2.parent().expect("parent");
+    let (i2, i1) = (ino_of(&pid2), ino_of(&pid1));
+    // --tree=parent: ours > pid1 > pid2, the NS column carries the glyphs.
+    let out = Cmd::tool("nsls")
+        .args(["--tree=parent", "-t", "pid", "-o", "NS,TYPE,PID"])
+        .run();
+    out.ok();
+    let line_of = |ino: u64| {
+        out.stdout
+            .lines()
+            .find(|l| l.contains(&ino.to_string()))
+            .unwrap_or_else(|| panic!("{ino} missing:{out:?}"))
+            .to_string()
+    };
+    let (l0, l1, l2) = (line_of(ns_ino(None, "pid")), line_of(i1), line_of(i2));
+    assert!(l0.starts_with(&ns_ino(None, "pid").to_string()), "{l0}");
+    assert!(l1.contains(&format!("─{i1}")), "{l1}");
+    assert!(
+        l2.contains(&format!("  └─{i2}")) || l2.contains(&format!("│ └─{i2}")),
+        "{l2}"
+    );
+    // -T alone is the owner tree; in the process tree the COMMAND column is indented.
+    let out = Cmd::tool("nsls").args(["-T", "-t", "pid"]).run();
+    out.ok();
+    assert!(
+        out.stdout.lines().next().unwrap_or("").starts_with("NS "),
+        "{out:?}"
+    );
+    let out = Cmd::tool("nsls").args(["-t", "pid"]).run();
+    out.ok();
+    let l = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&i1.to_string()))
+        .unwrap_or_else(|| panic!("{i1}:{out:?}"));
+    assert!(l.contains("└─") || l.contains("├─"), "process tree: {l}");
+    // JSON nests the same way.
+    let v: Value = serde_json::from_str(
+        &Cmd::tool("nsls")
+            .args(["-J", "--tree=parent", "-t", "pid", "-o", "NS"])
+            .run()
+            .stdout,
+    )
+    .expect("json");
+    let top = v["namespaces"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["ns"] == ns_ino(None, "pid"))
+        .expect("root")
+        .clone();
+    let c1 = top["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|r| r["ns"] == i1)
+        .expect("pid1 under ours")
+        .clone();
+    assert_eq!(c1["children"][0]["ns"], i2);
+    drop(b);
+}
+
+/// The deepest descendant of `pid` (following first children).
+fn innermost(pid: i32) -> i32 {
+    let start = Instant::now();
+    let mut p = pid;
+    loop {
+        let kids =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        match kids.split_whitespace().next().and_then(|k| k.parse().ok()) {
+            Some(k) => p = k,
+            None if p != pid => return p,
+            None => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no child of {pid}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn nspid_across_nested_pid_namespaces() {
+    if !need_root() {
+        return;
+    }
+    let b = sleeper(
+        Cmd::tool("nsrun").args(["-p", "--fork", "unshare", "-p", "-f", "sh", "-c", READY]),
+    );
+    let inner = innermost(b.pid());
+    let nspid: Vec<i64> = status_field(inner, "NSpid")
+        .expect("NSpid")
+        .split_whitespace()
+        .map(|w| w.parse().expect("number"))
+        .collect();
+    assert_eq!(nspid.len(), 3, "{nspid:?}");
+    assert_eq!(nspid[2], 1);
+    let pid2 = ns_file(&format!("/proc/{inner}/ns/pid"));
+    let pid1 = pid2.parent().expect("parent");
+    let want_ns = [ns_ino(None, "pid"), ino_of(&pid1), ino_of(&pid2)];
+    let out = Cmd::tool("nsls")
+        .args(["--pids", &inner.to_string(), "-J"])
+        .run();
+    out.ok();
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    let levels = v["nspids"].as_array().expect("nspids");
+    assert_eq!(levels.len(), 3, "{out:?}");
+    for (l, lv) in levels.iter().enumerate() {
+        assert_eq!(lv["level"], l, "{lv}");
+        assert_eq!(lv["pid"], nspid[l], "{lv}");
+        assert_eq!(lv["ns"], want_ns[l], "{lv}");
+    }
+    // The NSPID column of the innermost namespace's process.
+    let all = rows(&["-l", "-o", "NS,PID,NSPID", "-t", "pid"]);
+    let r = row(&all, want_ns[2]);
+    assert_eq!(r["pid"], inner);
+    assert_eq!(r["nspid"], serde_json::json!(nspid), "{r}");
+    // Positional: the processes of that namespace.
+    let out = Cmd::tool("nsls")
+        .args([&want_ns[2].to_string(), "-r", "-n", "-o", "PID,NSPID"])
+        .run();
+    out.ok();
+    assert_eq!(
+        out.stdout.trim(),
+        format!("{inner} {}\\x20{}\\x201", nspid[0], nspid[1]),
+        "{out:?}"
+    );
+}
+
+/// lsns ARGS, retried: lsns exits 1 without a word when a process vanishes under it, which
+/// the other tests running in parallel make likely.
+fn lsns(args: &[&str]) -> harness::Output {
+    for _ in 0..10 {
+        let out = Cmd::new("lsns").args(args).run();
+        if out.status.success() {
+            return out;
+        }
+    }
+    let out = Cmd::new("lsns").args(args).run();
+    out.ok();
+    out
+}
+
+#[test]
+fn json_is_valid_and_typed_like_lsns() {
+    let all = rows(&["-l", "--output-all"]);
+    assert!(!all.is_empty());
+    let types: Vec<(&str, &str)> = vec![
+        ("ns", "number"),
+        ("type", "string"),
+        ("path", "string"),
+        ("nprocs", "number"),
+        ("pid", "number"),
+        ("ppid", "number"),
+        ("command", "string"),
+        ("uid", "number"),
+        ("user", "string"),
+        ("netnsid", "string"),
+        ("nsfs", "string"),
+        ("pns", "number"),
+        ("ons", "number"),
+        ("source", "string"),
+        ("name", "string"),
+        ("nspid", "array"),
+    ];
+    let kind = |v: &Value| match v {
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Null => "null",
+        _ => "other",
+    };
+    for r in &all {
+        let keys: Vec<&String> = r.as_object().expect("object").keys().collect();
+        assert_eq!(keys.len(), types.len(), "{r}");
+        for (k, t) in &types {
+            let got = kind(&r[*k]);
+            assert!(got == *t || got == "null", "{k} is {got}, want {t}: {r}");
+        }
+        assert_ne!(r["ns"], Value::Null);
+    }
+    // Without an explicit --tree, -J is flat even in the default (process tree) layout.
+    let flat = Cmd::tool("nsls").arg("-J").run();
+    flat.ok();
+    let v: Value = serde_json::from_str(&flat.stdout).expect("json");
+    assert!(
+        v["namespaces"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|r| r.get("children").is_none()),
+        "{flat:?}"
+    );
+    // lsns agrees on the type of every column it has, wherever it has a value.
+    if !harness::have("lsns") {
+        return skip("lsns is not installed");
+    }
+    let out = lsns(&["-J", "-l", "--output-all"]);
+    let lsns: Value = serde_json::from_str(&out.stdout).expect("lsns JSON");
+    let lrows = lsns["namespaces"].as_array().expect("array");
+    for k in lrows[0].as_object().expect("object").keys() {
+        let Some(v) = lrows.iter().map(|r| &r[k]).find(|v| !v.is_null()) else {
+            continue;
+        };
+        let ours = all.iter().find(|r| !r[k].is_null()).map(|r| kind(&r[k]));
+        assert_eq!(ours, Some(kind(v)), "column {k}: lsns {v}");
+    }
+}
+
+#[test]
+fn default_output_matches_lsns_layout() {
+    if !harness::have("lsns") {
+        return skip("lsns is not installed");
+    }
+    for args in [
+        &[][..],
+        &["-l"],
+        &["-t", "net"],
+        &["-o", "+PNS,ONS"],
+        &["-r"],
+    ] {
+        let ours = Cmd::tool("nsls").args(args).run();
+        ours.ok();
+        let theirs = lsns(args);
+        let head = |s: &str| {
+            s.lines()
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(head(&ours.stdout), head(&theirs.stdout), "{args:?}");
+    }
+    // Our own namespaces: same PID as lsns in the flat list.
+    let me = ns_ino(None, "mnt").to_string();
+    let pick = |out: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(&me))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+    };
+    let ours = Cmd::tool("nsls").args(["-l", "-n", "-o", "NS,PID"]).run();
+    let theirs = lsns(&["-l", "-n", "-o", "NS,PID"]);
+    assert_eq!(pick(&ours.stdout), pick(&theirs.stdout));
+    // Every namespace lsns lists, nsls lists too. Namespaces come and go while tests run
+    // (and nsfs reuses inode numbers at once), so a namespace counts as missed only when
+    // the process lsns found it in was still in it, by the kernel's word, after nsls ran.
+    let before = lsns(&["-l", "-n", "-o", "NS,TYPE,PID"]).stdout;
+    let ours: HashSet<String> = Cmd::tool("nsls")
+        .args(["-l", "-n", "-o", "NS"])
+        .run()
+        .stdout
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    let still_there = |ns: &str, kind: &str, pid: &str| {
+        std::fs::metadata(format!("/proc/{pid}/ns/{kind}"))
+            .is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m).to_string() == ns)
+    };
+    let missing: Vec<&str> = before
+        .lines()
+        .filter(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.len() == 3 && !ours.contains(w[0]) && still_there(w[0], w[1], w[2])
+        })
+        .collect();
+    assert!(missing.is_empty(), "nsls misses {missing:?}");
+}
+
+#[test]
+fn filters_select_rows_by_any_column() {
+    if !need_root() {
+        return;
+    }
+    let a = sleeper(Cmd::tool("nsrun").args(["-n", "sh", "-c", READY]));
+    let net = ns_ino(Some(a.pid()), "net");
+    let pid = a.pid().to_string();
+    let q = |expr: &str, cols: &str| rows(&["-l", "-o", cols, "-Q", expr]);
+    let r = q(&format!("PID == {pid} and TYPE eq \"net\""), "NS");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0]["ns"], net);
+    // Columns in the filter need not be shown.
+    let r = q(&format!("NS == {net} && (NPROCS > 0 || PID < 0)"), "TYPE");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0]["type"], "net");
+    let r = q(&format!("COMMAND =~ '^sleep 6' and NS eq {net}"), "NS,TYPE");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    let r = q(&format!("COMMAND !~ '^sleep' and NS eq {net}"), "NS,TYPE");
+    assert!(r.is_empty(), "{r:#?}");
+    let r = q(&format!("not (TYPE != 'net') and PID == {pid}"), "NS");
+    assert_eq!(r.len(), 1);
+    let r = q(
+        &format!("PID >= {pid} && PID <= {pid} && TYPE == 'user'"),
+        "NS",
+    );
+    assert!(
+        r.is_empty(),
+        "the user namespace's lowest PID is not ours: {r:#?}"
+    );
+    let r = q("TYPE == 'net' and NPROCS ge 1", "TYPE,NPROCS");
+    assert!(!r.is_empty() && r.iter().all(|r| r["type"] == "net"));
+}
+
+#[test]
+fn task_and_namespace_arguments() {
+    if !need_root() {
+        return;
+    }
+    let a = sleeper(Cmd::tool("nsrun").args(["-n", "sh", "-c", READY]));
+    let all = rows(&["-p", &a.pid().to_string(), "-l", "-o", "NS,TYPE"]);
+    assert_eq!(all.len(), 8, "{all:#?}");
+    for r in &all {
+        let kind = r["type"].as_str().expect("type");
+        assert_eq!(r["ns"], ns_ino(Some(a.pid()), kind), "{r}");
+    }
+    let net = ns_ino(Some(a.pid()), "net");
+    let out = Cmd::tool("nsls").arg(net.to_string()).run();
+    out.ok();
+    let head: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(head, ["PID", "PPID", "USER", "COMMAND"], "{out:?}");
+    assert!(
+        out.stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim_start().starts_with(&a.pid().to_string())),
+        "{out:?}"
+    );
+    // Scripting: -n -o PID -t net feeds xargs; -0 separates records with NUL.
+    let out = Cmd::tool("nsls")
+        .args(["-n", "-o", "PID", "-t", "net", "-l"])
+        .run();
+    out.ok();
+    assert!(
+        out.stdout
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim().parse::<i32>().is_ok()),
+        "{out:?}"
+    );
+    assert!(out.stdout.lines().any(|l| l.trim() == a.pid().to_string()));
+    let out = Cmd::tool("nsls")
+        .args(["-n", "-r", "-0", "-o", "NS", "-t", "net", "-l"])
+        .run();
+    out.ok();
+    assert!(
+        !out.stdout.contains('\n') && out.stdout.split('\0').any(|f| f == net.to_string()),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn list_columns_and_help() {
+    let out = Cmd::tool("nsls").arg("-H").run();
+    out.ok();
+    for c in [
+        "NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID", "NSFS",
+        "PNS", "ONS", "SOURCE", "NAME", "NSPID",
+    ] {
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(c)),
+            "{c}:{out:?}"
+        );
+    }
+    let out = Cmd::tool("nsls").args(["-H", "-J"]).run();
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v["columns"].as_array().map(Vec::len), Some(16));
     Cmd::tool("nsls")
-        .args(["-t", "bogus"])
+        .arg("--help")
+        .run()
+        .ok()
+        .stdout_has("NETNSID");
+    Cmd::tool("nsls").arg("-V").run().ok().stdout_has("nsls");
+}
+
+#[test]
+fn rootless_lists_own_namespaces_and_counts_the_rest() {
+    if !harness::unprivileged_userns_works() {
+        return skip("unprivileged user namespaces are not available");
+    }
+    let a = sleeper(
+        Cmd::tool("nsrun")
+            .as_nobody()
+            .args(["-r", "-n", "sh", "-c", READY]),
+    );
+    let out = Cmd::tool("nsls")
+        .as_nobody()
+        .args(["-J", "-l", "-o", "NS,TYPE,NPROCS,PID,USER,ONS"])
+        .run();
+    out.ok();
+    // root's processes cannot be read by nobody: counted, reported, not silently dropped.
+    out.stderr_has("could not be read");
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    let all = v["namespaces"].as_array().expect("array").clone();
+    for kind in ["user", "net"] {
+        let r = row(&all, ns_ino(Some(a.pid()), kind));
+        assert_eq!(r["type"], kind);
+        assert_eq!(r["pid"], a.pid(), "{r}");
+        assert_eq!(r["user"], "nobody", "{r}");
+    }
+    let r = row(&all, ns_ino(Some(a.pid()), "net"));
+    assert_eq!(r["ons"], ns_ino(Some(a.pid()), "user"), "{r}");
+    Cmd::tool("nsls")
+        .as_nobody()
+        .args(["--strict"])
         .run()
         .code_is(1)
-        .stderr_has("bogus");
+        .stderr_has("could not be read");
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_exit_1() {
+    for (args, want) in [
+        (&["-o", "NS,BOGUS"][..], "unknown column: BOGUS"),
+        (&["-t", "bogus"], "unknown namespace type: bogus"),
+        (
+            &["-Q", "PID == "],
+            "cannot parse filter: column 8: unexpected end",
+        ),
+        (&["-Q", "FOO > 1"], "column 1: unknown column 'FOO'"),
+        (&["-J", "-r"], "cannot be used with"),
+        (
+            &["-p", "999999999"],
+            "cannot read the namespaces of process 999999999: No such process",
+        ),
+        (&["--pids", "999999999"], "cannot read process 999999999"),
+        (&["123"], "namespace 123 not found"),
+        (&["abc"], "invalid namespace argument: 'abc'"),
+        (&["--tree=sideways"], "sideways"),
+        (&["-p", "abc"], "invalid PID"),
+    ] {
+        let out = Cmd::tool("nsls").args(args).run();
+        out.code_is(1).stderr_has(want);
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let first = out.stderr.lines().next().unwrap_or("");
+        assert!(first.starts_with("nsls: "), "{out:?}");
+    }
 }

@@ -1,0 +1,465 @@
+//! `-Q/--filter EXPR`: lexer, parser and evaluator of lsns's filter expressions.
+//!
+//! ```text
+//! expr    := or
+//! or      := and   (("or" | "||") and)*
+//! and     := unary (("and" | "&&") unary)*
+//! unary   := ("not" | "!") unary | primary
+//! primary := "(" expr ")" | operand [cmp operand]
+//! cmp     := == != < > <= >= =~ !~ | eq ne lt gt le ge
+//! operand := COLUMN | NUMBER | "string" | 'string'
+//! ```
+//!
+//! Numbers compare numerically when both sides are numbers, anything else compares as text;
+//! `=~` matches a regular expression (compiled once, when parsed). A column on its own is
+//! true when it has a value other than 0. A comparison with an empty value is false (`!=`
+//! true). Columns named in a filter need not be shown. Errors say where: `column N` counts
+//! characters from 1.
+
+use nsutils_common::exit::NSLS_ERROR;
+use nsutils_common::{Error, Result};
+use regex_lite::Regex;
+
+use crate::columns::{Cell, Col};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Col(Col),
+    Num(i128),
+    Str(String),
+    Cmp(Cmp),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Match,
+    NoMatch,
+}
+
+/// A parsed filter.
+#[derive(Debug)]
+pub enum Expr {
+    /// Both.
+    And(Box<Expr>, Box<Expr>),
+    /// Either.
+    Or(Box<Expr>, Box<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// A column on its own: has a non-zero value.
+    Truthy(Operand),
+    /// A comparison.
+    Cmp(Operand, CmpOp, Operand),
+}
+
+/// One side of a comparison.
+#[derive(Debug)]
+pub enum Operand {
+    /// A column's value.
+    Col(Col),
+    /// A number.
+    Num(i128),
+    /// A string.
+    Str(String),
+}
+
+/// A comparison operator with its compiled regex.
+#[derive(Debug)]
+pub struct CmpOp {
+    op: Cmp,
+    re: Option<Regex>,
+}
+
+fn err(pos: usize, what: impl std::fmt::Display) -> Error {
+    Error::msg(format!("cannot parse filter: column {pos}: {what}")).code(NSLS_ERROR)
+}
+
+fn lex(src: &str) -> Result<Vec<(usize, Tok)>> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let pos = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        let tok = match two.as_str() {
+            "==" => Some(Tok::Cmp(Cmp::Eq)),
+            "!=" => Some(Tok::Cmp(Cmp::Ne)),
+            "<=" => Some(Tok::Cmp(Cmp::Le)),
+            ">=" => Some(Tok::Cmp(Cmp::Ge)),
+            "=~" => Some(Tok::Cmp(Cmp::Match)),
+            "!~" => Some(Tok::Cmp(Cmp::NoMatch)),
+            "&&" => Some(Tok::And),
+            "||" => Some(Tok::Or),
+            _ => None,
+        };
+        if let Some(t) = tok {
+            out.push((pos, t));
+            i += 2;
+            continue;
+        }
+        match c {
+            '<' | '>' | '!' | '(' | ')' => {
+                out.push((
+                    pos,
+                    match c {
+                        '<' => Tok::Cmp(Cmp::Lt),
+                        '>' => Tok::Cmp(Cmp::Gt),
+                        '!' => Tok::Not,
+                        '(' => Tok::Open,
+                        _ => Tok::Close,
+                    },
+                ));
+                i += 1;
+            }
+            '"' | '\'' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(err(pos, "unterminated string")),
+                        Some(&q) if q == c => break,
+                        Some('\\') if chars.get(i + 1).is_some() => {
+                            s.push(chars[i + 1]);
+                            i += 2;
+                        }
+                        Some(&ch) => {
+                            s.push(ch);
+                            i += 1;
+                        }
+                    }
+                }
+                i += 1;
+                out.push((pos, Tok::Str(s)));
+            }
+            c if c.is_ascii_digit()
+                || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+            {
+                let start = i;
+                i += 1;
+                while chars.get(i).is_some_and(char::is_ascii_digit) {
+                    i += 1;
+                }
+                let s: String = chars[start..i].iter().collect();
+                let n = s
+                    .parse()
+                    .map_err(|_| err(pos, format!("bad number '{s}'")))?;
+                out.push((pos, Tok::Num(n)));
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let start = i;
+                while chars
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let t = match word.to_ascii_lowercase().as_str() {
+                    "and" => Tok::And,
+                    "or" => Tok::Or,
+                    "not" => Tok::Not,
+                    "eq" => Tok::Cmp(Cmp::Eq),
+                    "ne" => Tok::Cmp(Cmp::Ne),
+                    "lt" => Tok::Cmp(Cmp::Lt),
+                    "gt" => Tok::Cmp(Cmp::Gt),
+                    "le" => Tok::Cmp(Cmp::Le),
+                    "ge" => Tok::Cmp(Cmp::Ge),
+                    _ => Tok::Col(
+                        Col::from_name(&word)
+                            .ok_or_else(|| err(pos, format!("unknown column '{word}'")))?,
+                    ),
+                };
+                out.push((pos, t));
+            }
+            _ => return Err(err(pos, format!("unexpected character '{c}'"))),
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(usize, Tok)>,
+    at: usize,
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at).map(|(_, t)| t)
+    }
+    fn pos(&self) -> usize {
+        self.toks.get(self.at).map_or(self.end, |(p, _)| *p)
+    }
+    fn or(&mut self) -> Result<Expr> {
+        let mut l = self.and()?;
+        while self.peek() == Some(&Tok::Or) {
+            self.at += 1;
+            l = Expr::Or(Box::new(l), Box::new(self.and()?));
+        }
+        Ok(l)
+    }
+    fn and(&mut self) -> Result<Expr> {
+        let mut l = self.unary()?;
+        while self.peek() == Some(&Tok::And) {
+            self.at += 1;
+            l = Expr::And(Box::new(l), Box::new(self.unary()?));
+        }
+        Ok(l)
+    }
+    fn unary(&mut self) -> Result<Expr> {
+        if self.peek() == Some(&Tok::Not) {
+            self.at += 1;
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+    fn operand(&mut self) -> Result<Operand> {
+        let pos = self.pos();
+        let o = match self.peek() {
+            Some(Tok::Col(c)) => Operand::Col(*c),
+            Some(Tok::Num(n)) => Operand::Num(*n),
+            Some(Tok::Str(s)) => Operand::Str(s.clone()),
+            Some(t) => {
+                return Err(err(
+                    pos,
+                    format!("expected a column, number or string, found {}", describe(t)),
+                ))
+            }
+            None => return Err(err(pos, "unexpected end of expression")),
+        };
+        self.at += 1;
+        Ok(o)
+    }
+    fn primary(&mut self) -> Result<Expr> {
+        if self.peek() == Some(&Tok::Open) {
+            let open = self.pos();
+            self.at += 1;
+            let e = self.or()?;
+            if self.peek() != Some(&Tok::Close) {
+                return Err(err(
+                    self.pos(),
+                    format!("expected ')' to close the '(' at column {open}"),
+                ));
+            }
+            self.at += 1;
+            return Ok(e);
+        }
+        let l = self.operand()?;
+        let Some(Tok::Cmp(op)) = self.peek().cloned() else {
+            return Ok(Expr::Truthy(l));
+        };
+        self.at += 1;
+        let rpos = self.pos();
+        let r = self.operand()?;
+        let re = match (op, &r) {
+            (Cmp::Match | Cmp::NoMatch, Operand::Str(s)) => {
+                Some(Regex::new(s).map_err(|e| err(rpos, format!("bad regular expression: {e}")))?)
+            }
+            (Cmp::Match | Cmp::NoMatch, _) => {
+                return Err(err(rpos, "the right side of =~ must be a quoted string"))
+            }
+            _ => None,
+        };
+        Ok(Expr::Cmp(l, CmpOp { op, re }, r))
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Col(c) => format!("column {}", c.info().name),
+        Tok::Num(n) => format!("number {n}"),
+        Tok::Str(s) => format!("string \"{s}\""),
+        Tok::Cmp(_) => "an operator".into(),
+        Tok::And => "'and'".into(),
+        Tok::Or => "'or'".into(),
+        Tok::Not => "'not'".into(),
+        Tok::Open => "'('".into(),
+        Tok::Close => "')'".into(),
+    }
+}
+
+/// Parse a filter expression.
+pub fn parse(src: &str) -> Result<Expr> {
+    let toks = lex(src)?;
+    let end = src.chars().count() + 1;
+    if toks.is_empty() {
+        return Err(err(1, "empty expression"));
+    }
+    let mut p = Parser { toks, at: 0, end };
+    let e = p.or()?;
+    if let Some(t) = p.peek() {
+        return Err(err(p.pos(), format!("unexpected {}", describe(t))));
+    }
+    Ok(e)
+}
+
+/// A value during evaluation.
+enum Val {
+    Empty,
+    Num(i128),
+    Str(String),
+}
+
+fn value(o: &Operand, get: &mut dyn FnMut(Col) -> Cell) -> Val {
+    match o {
+        Operand::Num(n) => Val::Num(*n),
+        Operand::Str(s) => Val::Str(s.clone()),
+        Operand::Col(c) => match get(*c) {
+            Cell::Empty => Val::Empty,
+            Cell::Num(n) => Val::Num(n),
+            other if other.is_empty() => Val::Empty,
+            other => Val::Str(other.text(",")),
+        },
+    }
+}
+
+impl Expr {
+    /// The columns the expression reads.
+    pub fn columns(&self, out: &mut Vec<Col>) {
+        let mut op = |o: &Operand| {
+            if let Operand::Col(c) = o {
+                out.push(*c);
+            }
+        };
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                a.columns(out);
+                b.columns(out);
+            }
+            Expr::Not(a) => a.columns(out),
+            Expr::Truthy(o) => op(o),
+            Expr::Cmp(l, _, r) => {
+                op(l);
+                op(r);
+            }
+        }
+    }
+
+    /// Evaluate against one row; `get` yields a column's value.
+    pub fn eval(&self, get: &mut dyn FnMut(Col) -> Cell) -> bool {
+        match self {
+            Expr::And(a, b) => a.eval(get) && b.eval(get),
+            Expr::Or(a, b) => a.eval(get) || b.eval(get),
+            Expr::Not(a) => !a.eval(get),
+            Expr::Truthy(o) => match value(o, get) {
+                Val::Empty => false,
+                Val::Num(n) => n != 0,
+                Val::Str(s) => !s.is_empty(),
+            },
+            Expr::Cmp(l, op, r) => {
+                let (l, r) = (value(l, get), value(r, get));
+                if let Some(re) = &op.re {
+                    let m = match &l {
+                        Val::Empty => false,
+                        Val::Num(n) => re.is_match(&n.to_string()),
+                        Val::Str(s) => re.is_match(s),
+                    };
+                    return m == (op.op == Cmp::Match);
+                }
+                let ord = match (&l, &r) {
+                    (Val::Empty, _) | (_, Val::Empty) => return op.op == Cmp::Ne,
+                    (Val::Num(a), Val::Num(b)) => a.cmp(b),
+                    (Val::Num(a), Val::Str(b)) => a.to_string().as_str().cmp(b.as_str()),
+                    (Val::Str(a), Val::Num(b)) => a.as_str().cmp(b.to_string().as_str()),
+                    (Val::Str(a), Val::Str(b)) => a.cmp(b),
+                };
+                use std::cmp::Ordering::*;
+                match op.op {
+                    Cmp::Eq => ord == Equal,
+                    Cmp::Ne => ord != Equal,
+                    Cmp::Lt => ord == Less,
+                    Cmp::Gt => ord == Greater,
+                    Cmp::Le => ord != Greater,
+                    Cmp::Ge => ord != Less,
+                    Cmp::Match | Cmp::NoMatch => false,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(c: Col) -> Cell {
+        match c {
+            Col::Ns => Cell::Num(4026531833),
+            Col::Type => Cell::Str("net".into()),
+            Col::Pid => Cell::Num(42),
+            Col::Command => Cell::Str("sleep 100".into()),
+            Col::Nsfs => Cell::Lines(vec!["/run/netns/a".into()]),
+            _ => Cell::Empty,
+        }
+    }
+
+    fn t(src: &str) -> bool {
+        parse(src)
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+            .eval(&mut row)
+    }
+
+    #[test]
+    fn evaluates() {
+        assert!(t("TYPE == \"net\""));
+        assert!(t("type eq 'net' and PID > 10"));
+        assert!(t("PID >= 42 && PID <= 42 && PID lt 43 && PID ge 42"));
+        assert!(t("NS == 4026531833"));
+        assert!(!t("TYPE != 'net'"));
+        assert!(t("COMMAND =~ '^sle+p'"));
+        assert!(t("COMMAND !~ 'bash'"));
+        assert!(t("not (TYPE == 'pid' || PID < 10)"));
+        assert!(t("! PID == 1"));
+        assert!(t("NSFS && NSFS =~ 'netns'"));
+        assert!(!t("PPID"));
+        assert!(!t("PPID == 0"));
+        assert!(t("PPID != 0"));
+        assert!(t("TYPE == 'pid' or TYPE == 'net' and PID == 42"));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        for (src, want) in [
+            ("PID >", "column 6: unexpected end of expression"),
+            ("FOO == 1", "column 1: unknown column 'FOO'"),
+            ("PID == 1 1", "column 10: unexpected number 1"),
+            (
+                "(PID == 1",
+                "column 10: expected ')' to close the '(' at column 1",
+            ),
+            ("TYPE == 'net", "column 9: unterminated string"),
+            ("PID # 1", "column 5: unexpected character '#'"),
+            ("COMMAND =~ '('", "column 12: bad regular expression"),
+            ("", "column 1: empty expression"),
+        ] {
+            let e = parse(src).expect_err(src).to_string();
+            assert!(
+                e.starts_with(&format!("cannot parse filter: {want}")),
+                "{src}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_columns() {
+        let mut v = Vec::new();
+        parse("PNS == 0 or ONS > 1").expect("parse").columns(&mut v);
+        assert_eq!(v, [Col::Pns, Col::Ons]);
+    }
+}

@@ -1,0 +1,490 @@
+//! The steps of nsls, top to bottom: scan, resolve what the columns need, pick the rows,
+//! filter, build the tree, print.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+use nsutils_common::exit::{warn, Outcome, NSLS_ERROR};
+use nsutils_common::nsfs::NsFile;
+use nsutils_common::{Error, NsKind, Result};
+
+use crate::cli::{Format, Mode, Opts, TreeMode};
+use crate::columns::{Cell, Col, JsonType, COLUMNS};
+use crate::netnsid::{NetNsId, NsIdQuery};
+use crate::output::{self, Head, Style, Table};
+use crate::scan::{self, kidx, Holder, Scan, ScanOpts, SOURCE_NAMES};
+
+/// Run the request.
+pub fn run(opts: Opts) -> Result<Outcome> {
+    let table = match opts.mode {
+        Mode::ListColumns => list_columns(),
+        Mode::Pids(pid) => pid_levels(pid)?,
+        Mode::Namespaces | Mode::Processes(_) => listing(&opts)?,
+    };
+    let key = match opts.mode {
+        Mode::ListColumns => "columns",
+        Mode::Pids(_) => "nspids",
+        _ => "namespaces",
+    };
+    print(&opts, key, &table)?;
+    Ok(Outcome::Code(0))
+}
+
+fn print(opts: &Opts, key: &str, table: &Table) -> Result<()> {
+    let stdout = std::io::stdout();
+    let width = if opts.notruncate || !stdout.is_terminal() {
+        None
+    } else {
+        nsutils_common::sys::terminal_width(std::os::fd::AsFd::as_fd(&stdout)).map(usize::from)
+    };
+    let st = Style {
+        noheadings: opts.noheadings,
+        nowrap: opts.nowrap,
+        null: opts.null,
+        width,
+        tree: match opts.format {
+            // The flat array is the stable schema; rows nest only when a tree was asked for.
+            Format::Json => opts.tree.is_some() && opts.tree_explicit,
+            _ => opts.tree.is_some() && table.tree_col.is_some(),
+        },
+    };
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let r = match opts.format {
+        Format::Table => output::table(&mut out, table, &st),
+        Format::Raw => output::raw(&mut out, table, &st),
+        Format::Json => output::json(&mut out, key, table, &st),
+    }
+    .and_then(|()| out.flush());
+    match r {
+        // A closed pipe (`nsls | head`) is the reader's choice, not our failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::os("cannot write the output", e).code(NSLS_ERROR)),
+        Ok(()) => Ok(()),
+    }
+}
+
+fn head(c: Col) -> Head {
+    let i = c.info();
+    Head {
+        name: i.name,
+        key: i.key,
+        align: i.align,
+        trunc: i.trunc,
+        min_width: i.min_width,
+        json: i.json,
+    }
+}
+
+fn plain_head(name: &'static str, key: &'static str, json: JsonType) -> Head {
+    Head {
+        name,
+        key,
+        align: if json == JsonType::Number {
+            crate::columns::Align::Right
+        } else {
+            crate::columns::Align::Left
+        },
+        trunc: false,
+        min_width: 1,
+        json,
+    }
+}
+
+/// `-H`: the columns, their types and meaning.
+fn list_columns() -> Table {
+    let mut t = Table {
+        heads: vec![
+            plain_head("NAME", "name", JsonType::String),
+            plain_head("TYPE", "type", JsonType::String),
+            plain_head("DESCRIPTION", "description", JsonType::String),
+        ],
+        ..Table::default()
+    };
+    for i in &COLUMNS {
+        t.rows.push(vec![
+            Cell::Str(i.name.into()),
+            Cell::Str(i.json.name().into()),
+            Cell::Str(i.help.into()),
+        ]);
+    }
+    t
+}
+
+/// `--pids PID`: the PID at every level with that level's pid namespace.
+fn pid_levels(pid: i32) -> Result<Table> {
+    let nspid = scan::read_nspid(pid).ok_or_else(|| {
+        let e = std::fs::metadata(format!("/proc/{pid}"))
+            .err()
+            .unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT));
+        Error::os(format!("cannot read process {pid}"), e)
+            .hint("check the PID: the process does not exist or has exited")
+            .code(NSLS_ERROR)
+    })?;
+    // Innermost first: the process's own pid namespace, then its parents up to ours.
+    let mut chain = Vec::new();
+    let mut f = NsFile::open_proc(Some(pid), NsKind::Pid, false).map_err(|e| e.code(NSLS_ERROR))?;
+    loop {
+        chain.push(f.id().map_err(|e| e.code(NSLS_ERROR))?.ino);
+        match f.parent() {
+            Ok(p) => f = p,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => {
+                return Err(Error::msg("the kernel does not support NS_GET_PARENT")
+                    .code(nsutils_common::exit::NSLS_UNSUPPORTED))
+            }
+            Err(_) => break,
+        }
+    }
+    chain.reverse();
+    let mut t = Table {
+        heads: vec![
+            plain_head("LEVEL", "level", JsonType::Number),
+            head(Col::Ns),
+            head(Col::Pid),
+        ],
+        ..Table::default()
+    };
+    // Both lists run from our level down to the process's; align them at the inner end.
+    for (level, p) in nspid.iter().enumerate() {
+        let from_inner = nspid.len() - level;
+        let ns = chain
+            .len()
+            .checked_sub(from_inner)
+            .and_then(|j| chain.get(j))
+            .map_or(Cell::Empty, |&i| Cell::Num(i.into()));
+        t.rows
+            .push(vec![Cell::Num(level as i128), ns, Cell::Num((*p).into())]);
+    }
+    Ok(t)
+}
+
+/// Values that cost a syscall, computed at most once per namespace or process.
+struct Ctx {
+    scan: Scan,
+    users: HashMap<u32, String>,
+    cmdlines: HashMap<i32, Option<String>>,
+    netnsids: HashMap<u64, Cell>,
+    nsid_query: Option<Option<NsIdQuery>>,
+}
+
+impl Ctx {
+    fn user(&mut self, uid: u32) -> String {
+        self.users
+            .entry(uid)
+            .or_insert_with(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| uid.to_string(), |u| u.name)
+            })
+            .clone()
+    }
+
+    fn command(&mut self, pid: i32) -> Cell {
+        if !self.cmdlines.contains_key(&pid) {
+            let c = scan::read_cmdline(pid).or_else(|| self.scan.stat(pid).map(|s| s.comm.clone()));
+            self.cmdlines.insert(pid, c);
+        }
+        self.cmdlines
+            .get(&pid)
+            .cloned()
+            .flatten()
+            .map_or(Cell::Empty, Cell::Str)
+    }
+
+    fn netnsid(&mut self, i: usize) -> Cell {
+        let ns = &self.scan.nss[i];
+        if ns.kind != NsKind::Net {
+            return Cell::Empty;
+        }
+        let ino = ns.ino;
+        if let Some(c) = self.netnsids.get(&ino) {
+            return c.clone();
+        }
+        let q = self.nsid_query.get_or_insert_with(|| NsIdQuery::new().ok());
+        let cell = match (q, ns.holder.path(ns.kind)) {
+            (Some(q), Some(path)) => match std::fs::File::open(&path) {
+                Ok(f) => match q.query(&f) {
+                    Ok(NetNsId::Id(n)) => Cell::Str(n.to_string()),
+                    Ok(NetNsId::Unassigned) => Cell::Str("unassigned".into()),
+                    Err(_) => Cell::Empty,
+                },
+                Err(_) => Cell::Empty,
+            },
+            _ => Cell::Empty,
+        };
+        self.netnsids.insert(ino, cell.clone());
+        cell
+    }
+
+    /// The value of column `col` for namespace `i` as seen through process `pid`.
+    fn cell(&mut self, i: usize, pid: Option<i32>, col: Col) -> Cell {
+        let ns = &self.scan.nss[i];
+        let num = |n: Option<u64>| n.map_or(Cell::Empty, |n| Cell::Num(n.into()));
+        match col {
+            Col::Ns => Cell::Num(ns.ino.into()),
+            Col::Type => Cell::Str(ns.kind.proc_name().into()),
+            Col::Path => {
+                let holder = match (pid, &ns.holder) {
+                    (Some(p), Holder::Process(_)) => Holder::Process(p),
+                    (_, h) => h.clone(),
+                };
+                holder
+                    .path(ns.kind)
+                    .map_or(Cell::Empty, |p| Cell::Str(p.to_string_lossy().into_owned()))
+            }
+            Col::Nprocs => Cell::Num(ns.nprocs.into()),
+            Col::Pid => pid.map_or(Cell::Empty, |p| Cell::Num(p.into())),
+            Col::Ppid => match pid {
+                Some(p) => self
+                    .scan
+                    .stat(p)
+                    .map_or(Cell::Empty, |s| Cell::Num(s.ppid.into())),
+                None => Cell::Empty,
+            },
+            Col::Command => pid.map_or(Cell::Empty, |p| self.command(p)),
+            Col::Uid | Col::User => {
+                let uid = match pid {
+                    Some(p) => self.scan.uid(p),
+                    None => ns.owner_uid,
+                };
+                match (uid, col) {
+                    (None, _) => Cell::Empty,
+                    (Some(u), Col::Uid) => Cell::Num(u.into()),
+                    (Some(u), _) => Cell::Str(self.user(u)),
+                }
+            }
+            Col::Netnsid => self.netnsid(i),
+            Col::Nsfs => {
+                if ns.mounts.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Lines(
+                        ns.mounts
+                            .iter()
+                            .map(|m| m.to_string_lossy().into_owned())
+                            .collect(),
+                    )
+                }
+            }
+            Col::Pns => num(ns.parent),
+            Col::Ons => num(ns.owner),
+            Col::Source => Cell::Str(
+                SOURCE_NAMES
+                    .iter()
+                    .filter(|(bit, _)| ns.sources & bit != 0)
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Col::Name => {
+                let named = ns.mounts.iter().find_map(|m| scan::netns_name(m));
+                match (named, ns.mounts.first()) {
+                    (Some(n), _) => Cell::Str(n.into()),
+                    (None, Some(m)) => Cell::Str(m.to_string_lossy().into_owned()),
+                    (None, None) => Cell::Empty,
+                }
+            }
+            Col::Nspid => match pid.and_then(scan::read_nspid) {
+                Some(v) => Cell::Nums(v.into_iter().map(i64::from).collect()),
+                None => Cell::Empty,
+            },
+        }
+    }
+}
+
+/// The namespace listing, or the processes of one namespace.
+fn listing(opts: &Opts) -> Result<Table> {
+    let mut wanted: Vec<Col> = opts.columns.clone();
+    if let Some(f) = &opts.filter {
+        f.columns(&mut wanted);
+    }
+    let need_all = wanted.iter().any(|c| matches!(c, Col::Pns | Col::Ons))
+        || matches!(opts.tree, Some(TreeMode::Parent | TreeMode::Owner));
+    let scan_opts = ScanOpts {
+        kinds: opts.kinds,
+        threads: !opts.shallow,
+        fds: !opts.shallow,
+        mounts: true,
+    };
+    let mut scan = Scan::run(&scan_opts)?;
+    report_unreadable(&scan, opts)?;
+    scan.discover_ancestors()?;
+    if need_all {
+        scan.resolve_all()?;
+    }
+    let task_ns: Option<[u64; 8]> = match opts.task {
+        None => None,
+        Some(pid) => Some(task_namespaces(&scan, pid)?),
+    };
+    let mut ctx = Ctx {
+        scan,
+        users: HashMap::new(),
+        cmdlines: HashMap::new(),
+        netnsids: HashMap::new(),
+        nsid_query: None,
+    };
+    // Candidate rows: (namespace index, the PID shown for it).
+    let mut rows: Vec<(usize, Option<i32>)> = match opts.mode {
+        Mode::Processes(ino) => {
+            let i = *ctx.scan.index.get(&ino).ok_or_else(|| {
+                Error::msg(format!("namespace {ino} not found"))
+                    .hint("give the inode of a namespace, as the NS column shows it")
+                    .code(NSLS_ERROR)
+            })?;
+            let k = kidx(ctx.scan.nss[i].kind);
+            ctx.scan
+                .procs
+                .iter()
+                .filter(|p| p.ns[k] == ino)
+                .map(|p| (i, Some(p.pid)))
+                .collect()
+        }
+        _ => {
+            let mut v: Vec<(usize, Option<i32>)> = ctx
+                .scan
+                .nss
+                .iter()
+                .enumerate()
+                .filter(|(_, ns)| opts.kinds[kidx(ns.kind)])
+                .filter(|(_, ns)| !opts.persistent || ns.nprocs == 0)
+                .filter(|(_, ns)| task_ns.map_or(true, |t| t[kidx(ns.kind)] == ns.ino))
+                .map(|(i, ns)| (i, ns.pid))
+                .collect();
+            v.sort_by_key(|&(i, _)| ctx.scan.nss[i].ino);
+            v
+        }
+    };
+    if let Some(f) = &opts.filter {
+        rows.retain(|&(i, pid)| f.eval(&mut |c| ctx.cell(i, pid, c)));
+    }
+    let mut t = Table {
+        heads: opts.columns.iter().map(|&c| head(c)).collect(),
+        ..Table::default()
+    };
+    for &(i, pid) in &rows {
+        let cells = opts.columns.iter().map(|&c| ctx.cell(i, pid, c)).collect();
+        t.rows.push(cells);
+    }
+    if let Some(mode) = opts.tree {
+        t.parent = parents(&mut ctx.scan, &rows, mode, opts.mode);
+        let tree_col = match (opts.mode, mode) {
+            (Mode::Processes(_), _) | (_, TreeMode::Process) => Col::Command,
+            _ => Col::Ns,
+        };
+        t.tree_col = opts.columns.iter().position(|&c| c == tree_col);
+        // Glyphs grow to the right: the tree column is left-aligned, as in lsns.
+        if let Some(c) = t.tree_col {
+            t.heads[c].align = crate::columns::Align::Left;
+        }
+    }
+    Ok(t)
+}
+
+/// The parent row of every row, for the tree `mode`.
+fn parents(
+    scan: &mut Scan,
+    rows: &[(usize, Option<i32>)],
+    mode: TreeMode,
+    what: Mode,
+) -> Vec<Option<usize>> {
+    if let Mode::Processes(_) = what {
+        let by_pid: HashMap<i32, usize> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(r, &(_, p))| Some((p?, r)))
+            .collect();
+        return rows
+            .iter()
+            .map(|&(_, p)| p.and_then(|p| by_pid.get(&scan.ppid(p)).copied()))
+            .collect();
+    }
+    let by_ino: HashMap<u64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(r, &(i, _))| (scan.nss[i].ino, r))
+        .collect();
+    rows.iter()
+        .map(|&(i, pid)| {
+            let (ino, kind) = (scan.nss[i].ino, scan.nss[i].kind);
+            match mode {
+                TreeMode::Owner => scan.nss[i].owner.and_then(|o| by_ino.get(&o).copied()),
+                TreeMode::Parent => scan.nss[i].parent.and_then(|p| by_ino.get(&p).copied()),
+                TreeMode::Process => {
+                    // The namespace of the same kind that the nearest ancestor process (the
+                    // shown process itself for a namespace held by another of its threads)
+                    // is in, when that one is listed too.
+                    let mut p = pid?;
+                    for _ in 0..4096 {
+                        if let Some(pr) = scan.proc(p) {
+                            let there = pr.ns[kidx(kind)];
+                            if there != ino && there != 0 {
+                                return by_ino.get(&there).copied();
+                            }
+                        }
+                        p = scan.ppid(p);
+                        if p <= 0 {
+                            return None;
+                        }
+                    }
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// The namespaces of `-p PID`, which must have been read.
+fn task_namespaces(scan: &Scan, pid: i32) -> Result<[u64; 8]> {
+    if let Some(p) = scan.proc(pid) {
+        return Ok(p.ns);
+    }
+    let errno = scan
+        .unreadable
+        .iter()
+        .find(|(p, _)| *p == pid)
+        .map_or(nix::errno::Errno::ESRCH, |(_, e)| *e);
+    let mut e = Error::errno(
+        format!("cannot read the namespaces of process {pid}"),
+        errno,
+    )
+    .code(NSLS_ERROR);
+    if errno == nix::errno::Errno::ESRCH {
+        e = e.hint("check the PID: the process does not exist or has exited");
+    }
+    Err(e)
+}
+
+/// Unreadable processes: a warning on stderr, or with `--strict` an error.
+fn report_unreadable(scan: &Scan, opts: &Opts) -> Result<()> {
+    let n = scan.unreadable.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let mut pids: Vec<String> = scan
+        .unreadable
+        .iter()
+        .take(8)
+        .map(|(p, _)| p.to_string())
+        .collect();
+    if n > 8 {
+        pids.push("…".into());
+    }
+    let errno = scan.unreadable[0].1;
+    let msg = format!(
+        "{n} process{} could not be read ({}: {}), the listing is incomplete",
+        if n == 1 { "" } else { "es" },
+        if n == 1 { "PID" } else { "PIDs" }.to_string() + " " + &pids.join(" "),
+        errno.desc()
+    );
+    if opts.strict {
+        return Err(Error::msg(msg)
+            .hint("run as root, or without --strict to list what can be read")
+            .code(NSLS_ERROR));
+    }
+    if !matches!(opts.mode, Mode::Namespaces | Mode::Processes(_)) {
+        return Ok(());
+    }
+    warn("nsls", msg);
+    let _ = std::io::stderr().flush();
+    Ok(())
+}
