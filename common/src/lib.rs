@@ -3,6 +3,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`kind`] | the one table of namespace kinds |
+//! | [`mount`] | persisting namespaces by bind mount, `/run/netns`, mount propagation |
 //! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
 //! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
@@ -17,6 +18,7 @@ pub mod error;
 pub mod exit;
 pub mod idmap;
 pub mod kind;
+pub mod mount;
 pub mod nsfs;
 pub mod pidfd;
 pub mod spawn;
