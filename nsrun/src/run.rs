@@ -257,6 +257,9 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         if let Some(s) = sync {
             s.started();
         }
+        // The reaper closes every fd >= 3 once the command runs: own none of them.
+        drop(plan);
+        drop(helper);
         return crate::init::run(argv);
     }
     sys::set_signal_default(libc::SIGPIPE, true)
