@@ -1,6 +1,6 @@
 //! What the user typed: the clap definition of every option, and the value parsers that
 //! belong to nsrun alone. Validation only — no syscalls beyond user and group name lookups;
-//! turning this into work to do is [`crate::plan`]'s job.
+//! turning this into work to do is the `plan` module's job.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -202,13 +202,13 @@ pub struct Extras {
     /// Set the NIS domain name in a new UTS namespace (implies --uts)
     #[arg(long, value_name = "NAME")]
     pub domainname: Option<String>,
-    /// Persist every namespace created as DIR/<kind> (DIR is created if missing)
+    /// Persist every namespace created as DIR/KIND (DIR is created if missing)
     #[arg(long, value_name = "DIR")]
     pub persist: Option<PathBuf>,
     /// Write the host PID of the process running the command (or of the init) to FILE
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
-    /// Write a JSON object (child-pid, <kind>-namespace inodes) to fd N once set up
+    /// Write a JSON object (child-pid, KIND-namespace inodes) to fd N once set up
     #[arg(long = "info-fd", value_name = "N", value_parser = parse_fd)]
     pub info_fd: Option<i32>,
     /// Wait for a byte (or EOF) on fd N before running the command

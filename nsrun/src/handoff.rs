@@ -4,20 +4,22 @@
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 
-use nsutils_common::nsfs::NsId;
+use nix::fcntl::AtFlags;
 use nsutils_common::{Error, NsKind, Result};
 
 use crate::plan::Plan;
 
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
-/// created, read from the process that runs the command.
-pub fn info_json(pid: i32, kinds: &[NsKind]) -> Result<String> {
+/// created, read from the process that runs the command. `proc` is the host's `/proc`,
+/// opened before the child could mount a new one over it in the mount namespace we share.
+pub fn info_json(pid: i32, kinds: &[NsKind], proc: &OwnedFd) -> Result<String> {
     let mut obj = serde_json::Map::new();
     obj.insert("child-pid".into(), pid.into());
     for kind in kinds {
-        let id = NsId::of_process(Some(pid), *kind)
-            .map_err(|e| Error::os(format!("cannot stat /proc/{pid}/ns/{kind}"), e))?;
-        obj.insert(format!("{}-namespace", kind.proc_name()), id.ino.into());
+        let rel = format!("{pid}/ns/{}", kind.proc_name());
+        let st = nix::sys::stat::fstatat(proc, rel.as_str(), AtFlags::empty())
+            .map_err(|e| Error::errno(format!("cannot stat /proc/{rel}"), e))?;
+        obj.insert(format!("{}-namespace", kind.proc_name()), st.st_ino.into());
     }
     Ok(serde_json::Value::Object(obj).to_string())
 }
@@ -34,8 +36,8 @@ pub fn announce(plan: &mut Plan, pid: i32) -> Result<()> {
     if let Some(pf) = plan.pid_file.as_mut() {
         pf.write(pid)?;
     }
-    if let Some(fd) = plan.info_fd.take() {
-        let mut json = info_json(pid, &plan.kinds)?;
+    if let (Some(fd), Some(proc)) = (plan.info_fd.take(), plan.proc_dir.as_ref()) {
+        let mut json = info_json(pid, &plan.kinds, proc)?;
         json.push('\n');
         write_fd(fd, json.as_bytes(), "--info-fd")?;
     }

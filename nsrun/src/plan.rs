@@ -148,6 +148,8 @@ pub struct Plan {
     pub pid_file: Option<PidFile>,
     /// `--info-fd` (our duplicate).
     pub info_fd: Option<OwnedFd>,
+    /// `/proc`, opened for `--info-fd` (a child may mount another over it).
+    pub proc_dir: Option<OwnedFd>,
     /// `--block-fd` (our duplicate).
     pub block_fd: Option<OwnedFd>,
     /// `--ready-fd` (our duplicate).
@@ -258,8 +260,9 @@ impl Plan {
         let uid_map = build_map(MapKind::Uid, &uid_specs, cli.user_single, own_uid, &who)?;
         let gid_map = build_map(MapKind::Gid, &gid_specs, cli.group_single, own_gid, &who)?;
         let self_written_gid = gid_map.as_ref().is_some_and(|m| !m.by_helper);
-        let setgroups = match (cli.setgroups, self_written_gid) {
-            (Some(SetGroups::Allow), true) => {
+        // A single group map implies deny, as in unshare; nsrun writing it itself needs it.
+        let setgroups = match (cli.setgroups, cli.group_single.is_some(), self_written_gid) {
+            (Some(SetGroups::Allow), _, true) => {
                 return Err(Error::msg(
                     "--setgroups=allow cannot be combined with a single group map",
                 )
@@ -268,9 +271,9 @@ impl Plan {
                      denied; map a range with --map-groups instead",
                 ))
             }
-            (_, true) | (Some(SetGroups::Deny), _) => Some(false),
-            (Some(SetGroups::Allow), false) => Some(true),
-            (None, false) => None,
+            (Some(SetGroups::Allow), _, false) => Some(true),
+            (Some(SetGroups::Deny), _, _) | (None, true, _) => Some(false),
+            (None, false, _) => None,
         };
 
         // Persisting: targets resolved and their directories checked now.
@@ -370,6 +373,19 @@ impl Plan {
             }
         }
 
+        let proc_dir = match &info_fd {
+            None => None,
+            Some(_) => Some(
+                nix::fcntl::open(
+                    "/proc",
+                    nix::fcntl::OFlag::O_PATH
+                        | nix::fcntl::OFlag::O_DIRECTORY
+                        | nix::fcntl::OFlag::O_CLOEXEC,
+                    nix::sys::stat::Mode::empty(),
+                )
+                .map_err(|e| Error::errno("cannot open /proc", e))?,
+            ),
+        };
         let fork = cli.fork
             || creates(NsKind::Pid)
             || cli.kill_child.is_some()
@@ -424,6 +440,7 @@ impl Plan {
             },
             pid_file,
             info_fd,
+            proc_dir,
             block_fd,
             ready_fd,
             argv,
