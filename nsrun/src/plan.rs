@@ -237,10 +237,24 @@ impl Plan {
             nix::unistd::geteuid().as_raw(),
             nix::unistd::getegid().as_raw(),
         ));
-        let user_name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(own_uid))
-            .ok()
-            .flatten()
-            .map(|u| u.name);
+        // The user database is read only when subordinate ids are looked up: it is the
+        // slowest part of a plain `nsrun -r` otherwise (NSS, nscd, /etc/passwd).
+        let needs_name = !is_root && (!cli.map_users.is_empty() || !cli.map_groups.is_empty())
+            || cli.map_auto
+            || cli.map_subids
+            || cli
+                .map_users
+                .iter()
+                .chain(&cli.map_groups)
+                .any(|s| matches!(s, MapSpec::Auto | MapSpec::Subids));
+        let user_name = if needs_name {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(own_uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        } else {
+            None
+        };
         let mut uid_specs = cli.map_users.clone();
         let mut gid_specs = cli.map_groups.clone();
         for (on, spec) in [
