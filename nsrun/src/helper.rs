@@ -27,7 +27,7 @@ use nsutils_common::idmap::{write_map_with_helper, MapKind, ProcRoot};
 use nsutils_common::mount::{persist, prepare_netns_dir, Persisted};
 use nsutils_common::nsfs::proc_ns_path;
 use nsutils_common::spawn::{self, ForkResult};
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{sys, Error, NsKind, Result};
 
 use crate::plan::{MapPlan, Persist, Plan};
 
@@ -168,6 +168,11 @@ impl Drop for Helper {
 }
 
 fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File) -> u8 {
+    // A Ctrl-C or a hang-up for the whole process group must not kill the helper halfway:
+    // it outlives nsrun by design, sees nsrun's end as EOF, and undoes then.
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        let _ = sys::set_signal_default(sig, false);
+    }
     for fd in &work.user_fds {
         let _ = nix::unistd::close(*fd);
     }
