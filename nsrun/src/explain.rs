@@ -29,12 +29,8 @@ pub fn unshare_error(e: Errno, kinds: &[NsKind], is_root: bool) -> Error {
 }
 
 fn eperm_hint(user: bool, is_root: bool) -> Option<String> {
+    // user.max_user_namespaces = 0 is ENOSPC, not EPERM: see enospc_hint.
     if user {
-        if sysctl("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
-            return Some(
-                "user namespaces are disabled (sysctl user.max_user_namespaces = 0)".into(),
-            );
-        }
         if !is_root {
             if sysctl("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
                 return Some(

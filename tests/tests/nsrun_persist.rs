@@ -207,6 +207,22 @@ fn owner_owns_the_user_namespace() {
     assert_ne!(enter_as_nobody(&rooted).code(), 0);
 }
 
+/// The processes whose command line mentions `needle` (a unique temp path): a helper of
+/// ours that outlived nsrun would.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.parse::<i32>().ok()?;
+            let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
+            String::from_utf8_lossy(&cmd)
+                .contains(needle)
+                .then(|| format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")))
+        })
+        .collect()
+}
+
 /// Run nsrun with bad input: exit 125, one `nsrun:` line (plus maybe a hint or clap's
 /// "Try" line), containing `needle`.
 fn bad(c: Cmd, needle: &str) {
