@@ -317,8 +317,7 @@ impl Plan {
         let persist_dir = x.persist.clone();
         if let Some(dir) = &persist_dir {
             match dir.symlink_metadata() {
-                Ok(md) if !dir.is_dir() => {
-                    let _ = md;
+                Ok(_) if !dir.is_dir() => {
                     return Err(Error::msg(format!(
                         "--persist={}: not a directory",
                         dir.display()

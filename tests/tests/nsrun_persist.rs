@@ -216,9 +216,12 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
             let name = e.ok()?.file_name().into_string().ok()?;
             name.parse::<i32>().ok()?;
             let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
-            String::from_utf8_lossy(&cmd)
-                .contains(needle)
-                .then(|| format!("{name}: {}", String::from_utf8_lossy(&cmd).replace('\0', " ")))
+            String::from_utf8_lossy(&cmd).contains(needle).then(|| {
+                format!(
+                    "{name}: {}",
+                    String::from_utf8_lossy(&cmd).replace('\0', " ")
+                )
+            })
         })
         .collect()
 }
@@ -319,6 +322,8 @@ fn bad_input_is_one_line_125_and_changes_nothing() {
         !uts.exists() && !pid.exists(),
         "persist target or pid file left behind"
     );
+    let left = processes_mentioning(&d.display().to_string());
+    assert!(left.is_empty(), "processes of ours left: {left:?}");
 
     if !unprivileged_userns_works() {
         return skip("unprivileged user namespaces are not available");
@@ -381,4 +386,44 @@ fn persisting_a_mount_namespace_on_a_shared_mount_is_explained() {
         .stderr_has("is on a shared mount");
     assert!(!target.exists(), "the target we created is removed again");
     assert_eq!(mounts_under(dir.path()), [d]);
+}
+
+/// The `/run/netns` mounts seen after naming a network namespace `name` with `tool`, in a
+/// mount namespace of its own where `/run/netns` starts as a plain directory; normalised (no
+/// mount ids, peer group numbers or inodes). The file is removed again (the directory is the
+/// host's).
+fn netns_setup_by(tool: &str, name: &str) -> Vec<String> {
+    let script = format!(
+        "umount -l /run/netns 2>/dev/null; {tool}; grep ' /run/netns' /proc/self/mountinfo; \
+         umount /run/netns/{name}; rm -f /run/netns/{name}"
+    );
+    let out = Cmd::new("unshare").args(["-m", "sh", "-c", &script]).run();
+    out.ok();
+    out.stdout
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let root = f[3].split(':').next().unwrap_or("");
+            let optional: Vec<&str> = f[6..]
+                .iter()
+                .take_while(|t| **t != "-")
+                .map(|t| t.split(':').next().unwrap_or(""))
+                .collect();
+            let fstype = f.iter().skip_while(|t| **t != "-").nth(1).unwrap_or(&"");
+            format!("{root} {} {} {fstype}", f[4], optional.join(","))
+        })
+        .collect()
+}
+
+#[test]
+fn run_netns_is_set_up_as_ip_netns_add_does() {
+    if !root() {
+        return;
+    }
+    let name = format!("nsrun-setup-{}", std::process::id());
+    let nsrun = harness::bin("nsrun");
+    let ours = netns_setup_by(&format!("{} --net={name} true", nsrun.display()), &name);
+    let ip = netns_setup_by(&format!("ip netns add {name}"), &name);
+    assert_eq!(ours, ip);
+    assert_eq!(ours.len(), 2, "{ours:?}");
 }
