@@ -67,6 +67,10 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             .map_err(|e| Error::errno(format!("--owner: cannot set effective gid {gid}"), e))?;
         nix::unistd::seteuid(nix::unistd::Uid::from_raw(uid))
             .map_err(|e| Error::errno(format!("--owner: cannot set effective uid {uid}"), e))?;
+        // Changing the effective ids made us non-dumpable, which hands /proc/self/* to
+        // root: we could not write our own setgroups and maps any more.
+        nix::sys::prctl::set_dumpable(true)
+            .map_err(|e| Error::errno("--owner: cannot set PR_SET_DUMPABLE", e))?;
     }
     let flags = NsKind::mask(plan.kinds.iter().copied());
     nix::sched::unshare(CloneFlags::from_bits_retain(flags))

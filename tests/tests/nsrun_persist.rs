@@ -190,12 +190,21 @@ fn owner_owns_the_user_namespace() {
             .run()
     };
     // Owned by 65534: nobody holds every capability in it from outside, so may enter it.
+    // With -r the owner's ids are the ones mapped (it is who creates the namespace).
     let owned = dir.path().join("owned");
-    Cmd::tool("nsrun")
+    let out = Cmd::tool("nsrun")
         .arg(format!("--user={}", owned.display()))
-        .args(["--owner=65534:65534", "true"])
-        .run()
-        .ok();
+        .args([
+            "--owner=65534:65534",
+            "-r",
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map",
+        ])
+        .run();
+    out.ok();
+    let words: Vec<&str> = out.stdout.split_whitespace().collect();
+    assert_eq!(words, ["0", "0", "65534", "1"], "{out:?}");
     enter_as_nobody(&owned).ok();
     // Owned by root: nobody may not.
     let rooted = dir.path().join("rooted");
