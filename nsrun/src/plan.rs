@@ -623,3 +623,79 @@ fn helper_available(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: MapOwner<'static> = MapOwner {
+        name: Some("root"),
+        uid: 0,
+        is_root: true,
+    };
+
+    fn range(s: &str) -> MapSpec {
+        MapSpec::Range(IdRange::parse(s).expect("range"))
+    }
+
+    #[test]
+    fn single_ids_are_written_by_nsrun_ranges_by_the_helper() {
+        let m = build_map(MapKind::Uid, &[], Some(Single::To(0)), 1000, &ROOT)
+            .expect("map")
+            .expect("some");
+        assert!(!m.by_helper);
+        assert_eq!(m.map.to_string(), "0:1000:1");
+        let m = build_map(MapKind::Uid, &[], Some(Single::Current), 1000, &ROOT)
+            .expect("map")
+            .expect("some");
+        assert_eq!(m.map.to_string(), "1000:1000:1");
+        let m = build_map(
+            MapKind::Uid,
+            &[range("0:100000:65536")],
+            Some(Single::To(0)),
+            1000,
+            &ROOT,
+        )
+        .expect("map")
+        .expect("some");
+        assert!(m.by_helper);
+        assert_eq!(m.map.to_string(), "0:1000:1,1:100001:65535");
+        assert!(build_map(MapKind::Gid, &[], None, 0, &ROOT)
+            .expect("none")
+            .is_none());
+    }
+
+    #[test]
+    fn overlapping_ranges_name_the_option() {
+        let e = build_map(
+            MapKind::Gid,
+            &[range("0:100000:10"), range("5:200000:10")],
+            None,
+            0,
+            &ROOT,
+        )
+        .expect_err("overlap");
+        assert!(e.to_string().starts_with("--map-groups: "), "{e}");
+    }
+
+    #[test]
+    fn unprivileged_ranges_must_be_subordinate_ids() {
+        let nobody = MapOwner {
+            name: Some("no-such-user-in-subuid"),
+            uid: 4_000_000_000,
+            is_root: false,
+        };
+        let e = build_map(
+            MapKind::Uid,
+            &[range("0:0:10")],
+            None,
+            4_000_000_000,
+            &nobody,
+        )
+        .expect_err("unmappable");
+        assert!(
+            e.to_string().contains("not among the subordinate ids"),
+            "{e}"
+        );
+    }
+}

@@ -104,6 +104,16 @@ pub fn filesystems(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
+fn unmapped(err: Error, e: nix::errno::Errno) -> Error {
+    if e == nix::errno::Errno::EINVAL {
+        err.hint(
+            "the id is not mapped in the user namespace: map it with --map-user(s)/--map-group(s)",
+        )
+    } else {
+        err
+    }
+}
+
 /// `--setgid`, `--setuid`, `--keep-caps`.
 pub fn identity(plan: &Plan) -> Result<()> {
     if plan.keep_caps && plan.setuid.is_some() {
@@ -117,12 +127,12 @@ pub fn identity(plan: &Plan) -> Result<()> {
         let _ = nix::unistd::setgroups(&[]);
         let gid = nix::unistd::Gid::from_raw(g);
         nix::unistd::setresgid(gid, gid, gid)
-            .map_err(|e| Error::errno(format!("cannot set group id {g}"), e))?;
+            .map_err(|e| unmapped(Error::errno(format!("cannot set group id {g}"), e), e))?;
     }
     if let Some(u) = plan.setuid {
         let uid = nix::unistd::Uid::from_raw(u);
         nix::unistd::setresuid(uid, uid, uid)
-            .map_err(|e| Error::errno(format!("cannot set user id {u}"), e))?;
+            .map_err(|e| unmapped(Error::errno(format!("cannot set user id {u}"), e), e))?;
     }
     if plan.keep_caps {
         let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
