@@ -236,6 +236,11 @@ fn id_maps_rootless() {
     let (u, g, _) = maps(nsrun().args(["--map-users=1:100000:10", "--map-groups=subids"]));
     assert_eq!(u, "1 100000 10");
     assert_eq!(g, "100000 100000 65536");
+    let (u, g, _) = maps(nsrun().arg("--map-subids"));
+    assert_eq!(
+        (u.as_str(), g.as_str()),
+        ("100000 100000 65536", "100000 100000 65536")
+    );
 }
 
 #[test]
@@ -603,6 +608,32 @@ fn time_namespace_offsets() {
         (172_790.0..172_900.0).contains(&diff),
         "boottime offset: {diff}"
     );
+    // The kernel's own record of the offsets (a humantime and a plain number of seconds).
+    let out = Cmd::tool("nsrun")
+        .as_nobody()
+        .args(["-r", "-T", "--boottime=+2days", "--monotonic=3600"])
+        .args(["cat", "/proc/self/timens_offsets"])
+        .run();
+    out.ok();
+    let offsets: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(offsets.contains(&"monotonic 3600 0".to_string()), "{out:?}");
+    assert!(
+        offsets.contains(&"boottime 172800 0".to_string()),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let out = Cmd::tool("nsrun").arg("--help").run();
+    out.ok().stdout_has("--map-users").stdout_has("--persist");
+    let out = Cmd::tool("nsrun").arg("-V").run();
+    out.ok();
+    assert!(out.stdout.starts_with("nsrun "), "{out:?}");
 }
 
 #[test]
