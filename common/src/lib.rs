@@ -3,10 +3,12 @@
 //! | module | owns |
 //! |---|---|
 //! | [`kind`] | the one table of namespace kinds |
+//! | [`mount`] | persisting namespaces by bind mount, `/run/netns`, mount propagation |
 //! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
 //! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
 //! | [`mountinfo`] | the mount table: nsfs bind mounts, escapes |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
+//! | [`reaper`] | the init loop of nsinit and `nsrun --init`: spawn, reap, forward, shut down |
 //! | [`spawn`] | fork, exec, wait, exit-status fidelity, fd hygiene |
 //! | [`exit`] | the exit-code table and `report` for every `main` |
 //! | [`error`] | the one error type |
@@ -18,9 +20,11 @@ pub mod error;
 pub mod exit;
 pub mod idmap;
 pub mod kind;
+pub mod mount;
 pub mod mountinfo;
 pub mod nsfs;
 pub mod pidfd;
+pub mod reaper;
 pub mod spawn;
 pub mod sys;
 

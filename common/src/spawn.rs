@@ -199,6 +199,25 @@ pub fn set_parent_death_signal(sig: i32, expected_parent: i32) -> Result<()> {
     Ok(())
 }
 
+/// [`set_parent_death_signal`] for a child in a new PID namespace, where `getppid()` returns
+/// 0 and cannot tell whether the parent is still there: the parent opened a pidfd on itself
+/// before forking (`parent`), and a pidfd becomes readable once its process has exited. If
+/// it already has, raise the signal now.
+pub fn set_parent_death_signal_pidfd(sig: i32, parent: &crate::pidfd::PidFd) -> Result<()> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let s = Signal::try_from(sig)
+        .map_err(|_| Error::msg(format!("signal {sig} cannot be a parent-death signal")))?;
+    nix::sys::prctl::set_pdeathsig(s)
+        .map_err(|e| Error::errno("cannot set PR_SET_PDEATHSIG", e))?;
+    let mut fds = [PollFd::new(parent.as_fd(), PollFlags::POLLIN)];
+    let gone = matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0);
+    if gone {
+        let _ = sys::kill(nix::unistd::getpid().as_raw(), sig);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,344 @@
+//! What the user typed: the clap definition of every option, and the value parsers that
+//! belong to nsrun alone. Validation only — no syscalls beyond user and group name lookups;
+//! turning this into work to do is the `plan` module's job.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgMatches, Args, FromArgMatches, Parser, ValueEnum};
+use nsutils_common::cli::{
+    parse_duration, parse_group, parse_signal, parse_time_offset, parse_user, NsFlags, TimeOffset,
+};
+use nsutils_common::idmap::IdRange;
+use nsutils_common::mount::Propagation;
+use nsutils_common::NsKind;
+
+/// One `--map-users`/`--map-groups` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapSpec {
+    /// `INNER:OUTER:COUNT` (or the legacy `OUTER,INNER,COUNT`).
+    Range(IdRange),
+    /// The caller's first subordinate range, at inner id 0.
+    Auto,
+    /// The caller's first subordinate range, mapped onto itself.
+    Subids,
+    /// The parent namespace's whole map, identically.
+    All,
+}
+
+fn parse_map_spec(s: &str) -> Result<MapSpec, String> {
+    match s {
+        "auto" => Ok(MapSpec::Auto),
+        "subids" => Ok(MapSpec::Subids),
+        "all" => Ok(MapSpec::All),
+        _ => IdRange::parse(s).map(MapSpec::Range),
+    }
+}
+
+fn parse_owner(s: &str) -> Result<(u32, u32), String> {
+    let (u, g) = s
+        .split_once(':')
+        .ok_or_else(|| format!("invalid owner '{s}': expected UID:GID"))?;
+    Ok((parse_user(u)?, parse_group(g)?))
+}
+
+fn parse_fd(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!("invalid file descriptor '{s}': expected a number")),
+    }
+}
+
+/// `--setgroups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SetGroups {
+    /// setgroups(2) stays allowed in the new user namespace.
+    Allow,
+    /// setgroups(2) is permanently denied (needed for an unprivileged gid map).
+    Deny,
+}
+
+/// Run a program in new namespaces (a superset of util-linux unshare).
+#[derive(Debug, Parser)]
+#[command(
+    name = "nsrun",
+    version,
+    about,
+    args_override_self = true,
+    after_help = "Exit status: the command's, or 125 if nsrun itself fails, 126/127 if the \
+                  command cannot be executed / is not found, 124 if --timeout expired."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub ns: NsFlags,
+
+    /// Fork before running the command (implied by --pid, --kill-child, --forward-signals,
+    /// --init, --timeout)
+    #[arg(short = 'f', long)]
+    pub fork: bool,
+    /// When nsrun dies, send SIGNAL (default KILL) to the child (implies --fork)
+    #[arg(long = "kill-child", value_name = "SIGNAL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "KILL", value_parser = parse_signal)]
+    pub kill_child: Option<i32>,
+    /// Pass SIGTERM and SIGINT on to the child instead of ignoring them (implies --fork)
+    #[arg(long = "forward-signals")]
+    pub forward_signals: bool,
+    /// Mount a fresh proc filesystem at DIR (default /proc) before running the command
+    /// (implies --mount)
+    #[arg(long = "mount-proc", value_name = "DIR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "/proc")]
+    pub mount_proc: Option<PathBuf>,
+    /// Mount a binfmt_misc instance at DIR (default /proc/sys/fs/binfmt_misc)
+    /// (implies --user and --mount)
+    #[arg(long = "mount-binfmt", value_name = "DIR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "/proc/sys/fs/binfmt_misc")]
+    pub mount_binfmt: Option<PathBuf>,
+    /// Register an interpreter: write STRING to the binfmt_misc register file
+    /// (implies --mount-binfmt)
+    #[arg(short = 'l', long = "load-interp", value_name = "STRING")]
+    pub load_interp: Option<String>,
+
+    /// Map the current effective user to UID in the new user namespace (implies --user)
+    #[arg(long = "map-user", value_name = "UID|NAME", value_parser = parse_user)]
+    pub map_user: Option<u32>,
+    /// Map the current effective group to GID in the new user namespace (implies --user)
+    #[arg(long = "map-group", value_name = "GID|NAME", value_parser = parse_group)]
+    pub map_group: Option<u32>,
+    /// Map a range of user ids: INNER:OUTER:COUNT, auto, subids or all (repeatable;
+    /// implies --user)
+    #[arg(long = "map-users", value_name = "MAP", action = clap::ArgAction::Append,
+          value_parser = parse_map_spec)]
+    pub map_users: Vec<MapSpec>,
+    /// Map a range of group ids: INNER:OUTER:COUNT, auto, subids or all (repeatable;
+    /// implies --user)
+    #[arg(long = "map-groups", value_name = "MAP", action = clap::ArgAction::Append,
+          value_parser = parse_map_spec)]
+    pub map_groups: Vec<MapSpec>,
+    /// Same as --map-users=auto --map-groups=auto
+    #[arg(long = "map-auto")]
+    pub map_auto: bool,
+    /// Same as --map-users=subids --map-groups=subids
+    #[arg(long = "map-subids")]
+    pub map_subids: bool,
+    /// Map the current user and group to root (implies --user and --setgroups=deny)
+    #[arg(short = 'r', long = "map-root-user")]
+    pub map_root_user: bool,
+    /// Map the current user and group to themselves (implies --user and --setgroups=deny)
+    #[arg(short = 'c', long = "map-current-user")]
+    pub map_current_user: bool,
+    /// Make UID:GID the owner of the new user namespace (root only)
+    #[arg(long, value_name = "UID:GID", value_parser = parse_owner)]
+    pub owner: Option<(u32, u32)>,
+    /// Mount propagation of the new mount namespace
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub propagation: Option<Propagation>,
+    /// Allow or deny setgroups(2) in the new user namespace
+    #[arg(long, value_name = "allow|deny", value_enum)]
+    pub setgroups: Option<SetGroups>,
+    /// Keep the capabilities of the new user namespace across exec
+    #[arg(long = "keep-caps")]
+    pub keep_caps: bool,
+    /// Run the command with DIR as its root directory
+    #[arg(short = 'R', long = "root", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Run the command in DIR
+    #[arg(short = 'w', long = "wd", value_name = "DIR")]
+    pub wd: Option<PathBuf>,
+    /// Run the command as UID (inside the namespaces)
+    #[arg(short = 'S', long = "setuid", value_name = "UID", value_parser = parse_user)]
+    pub setuid: Option<u32>,
+    /// Run the command as GID, without supplementary groups
+    #[arg(short = 'G', long = "setgid", value_name = "GID", value_parser = parse_group)]
+    pub setgid: Option<u32>,
+    /// CLOCK_MONOTONIC offset in the new time namespace: seconds or a signed duration
+    /// (-1h, +2days); needs --time
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true,
+          value_parser = parse_time_offset)]
+    pub monotonic: Option<TimeOffset>,
+    /// CLOCK_BOOTTIME offset in the new time namespace; needs --time
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true,
+          value_parser = parse_time_offset)]
+    pub boottime: Option<TimeOffset>,
+    /// Start the command with an empty environment
+    #[arg(long = "clear-env")]
+    pub clear_env: bool,
+    /// Keep only these environment variables
+    #[arg(long = "whitelist-env", value_name = "VAR,...", value_delimiter = ',',
+          action = clap::ArgAction::Append)]
+    pub whitelist_env: Vec<String>,
+
+    #[command(flatten)]
+    pub more: Extras,
+
+    /// The command and its arguments (default: $SHELL)
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+
+    /// Who maps the current user, resolved from the order the options came in.
+    #[arg(skip)]
+    pub user_single: Option<Single>,
+    /// Who maps the current group.
+    #[arg(skip)]
+    pub group_single: Option<Single>,
+    /// `--net /path cmd` runs `/path`: the flag that swallowed no value, if that happened.
+    #[arg(skip)]
+    pub trap_flag: Option<String>,
+}
+
+/// What nsrun adds to unshare's options.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Beyond unshare")]
+pub struct Extras {
+    /// Leave the loopback interface of a new network namespace down
+    #[arg(long = "no-loopback")]
+    pub no_loopback: bool,
+    /// Run a reaper as PID 1 of the new PID namespace, the command as its child (needs --pid)
+    #[arg(long)]
+    pub init: bool,
+    /// Set the hostname in a new UTS namespace (implies --uts)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Set the NIS domain name in a new UTS namespace (implies --uts)
+    #[arg(long, value_name = "NAME")]
+    pub domainname: Option<String>,
+    /// Persist every namespace created as DIR/KIND (DIR is created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub persist: Option<PathBuf>,
+    /// Write the host PID of the process running the command (or of the init) to FILE
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Write a JSON object (child-pid, KIND-namespace inodes) to fd N once set up
+    #[arg(long = "info-fd", value_name = "N", value_parser = parse_fd)]
+    pub info_fd: Option<i32>,
+    /// Wait for a byte (or EOF) on fd N before running the command
+    #[arg(long = "block-fd", value_name = "N", value_parser = parse_fd)]
+    pub block_fd: Option<i32>,
+    /// Write one byte to fd N once set up
+    #[arg(long = "ready-fd", value_name = "N", value_parser = parse_fd)]
+    pub ready_fd: Option<i32>,
+    /// Kill the command (the whole PID namespace if one was created) after DURATION
+    /// (30s, 5m) and exit 124
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// A single-id map of the current user or group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Single {
+    /// Mapped to this id inside.
+    To(u32),
+    /// Mapped to itself (`-c`).
+    Current,
+}
+
+/// The position of the last occurrence of an option, if given.
+fn last_index(m: &ArgMatches, id: &str) -> Option<usize> {
+    if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+        return None;
+    }
+    m.indices_of(id).and_then(|i| i.max())
+}
+
+impl Cli {
+    /// Build from clap's matches, resolving "the last of -r, -c, --map-user wins" by the
+    /// options' positions, and noting the optional-argument trap.
+    pub fn from_matches(m: &ArgMatches, raw: &[OsString]) -> Result<Cli, clap::Error> {
+        let mut cli = Cli::from_arg_matches(m)?;
+        let r = last_index(m, "map_root_user");
+        let c = last_index(m, "map_current_user");
+        let pick = |own: Option<(usize, u32)>| -> Option<Single> {
+            let mut best: Option<(usize, Single)> = None;
+            for cand in [
+                r.map(|i| (i, Single::To(0))),
+                c.map(|i| (i, Single::Current)),
+                own.map(|(i, v)| (i, Single::To(v))),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if best.map_or(true, |(bi, _)| cand.0 > bi) {
+                    best = Some(cand);
+                }
+            }
+            best.map(|(_, s)| s)
+        };
+        cli.user_single = pick(last_index(m, "map_user").zip(cli.map_user));
+        cli.group_single = pick(last_index(m, "map_group").zip(cli.map_group));
+        cli.trap_flag = trap_flag(raw, cli.command.len());
+        Ok(cli)
+    }
+}
+
+/// `nsrun --net /path cmd`: `--net` takes its file only as `--net=/path`, so `/path` became
+/// the command. If the word before the command is a bare namespace flag, return it.
+fn trap_flag(raw: &[OsString], command_len: usize) -> Option<String> {
+    if command_len == 0 || raw.len() < command_len + 2 {
+        return None;
+    }
+    let before = raw[raw.len() - command_len - 1].to_str()?;
+    let cmd = raw[raw.len() - command_len].to_str()?;
+    if !cmd.contains('/') {
+        return None;
+    }
+    let kind = if let Some(long) = before.strip_prefix("--") {
+        NsKind::ALL.into_iter().find(|k| k.long_flag() == long)?
+    } else {
+        let letters = before.strip_prefix('-')?;
+        let last = letters.chars().last()?;
+        NsKind::ALL.into_iter().find(|k| k.short_flag() == last)?
+    };
+    Some(kind.long_flag().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let raw: Vec<OsString> = std::iter::once("nsrun")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let m = Cli::command().try_get_matches_from(&raw)?;
+        Cli::from_matches(&m, &raw)
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn last_single_map_wins() {
+        let c = parse(&["-r", "--map-user=5", "true"]).expect("parse");
+        assert_eq!(c.user_single, Some(Single::To(5)));
+        assert_eq!(c.group_single, Some(Single::To(0)));
+        let c = parse(&["--map-user=5", "-c", "true"]).expect("parse");
+        assert_eq!(c.user_single, Some(Single::Current));
+        let c = parse(&["--map-users=auto", "--map-users=1:2:3", "true"]).expect("parse");
+        assert_eq!(c.map_users.len(), 2);
+        assert_eq!(c.user_single, None);
+    }
+
+    #[test]
+    fn command_flags_pass_through() {
+        let c = parse(&["-n", "ls", "-l", "--net"]).expect("parse");
+        assert_eq!(c.command, ["ls", "-l", "--net"]);
+        let c = parse(&["--monotonic", "-1h", "-T", "true"]).expect("parse");
+        assert_eq!(c.monotonic.map(|o| o.secs), Some(-3600));
+    }
+
+    #[test]
+    fn optional_argument_trap() {
+        let c = parse(&["--net", "/run/netns/x", "true"]).expect("parse");
+        assert_eq!(c.trap_flag.as_deref(), Some("net"));
+        let c = parse(&["-Un", "/x"]).expect("parse");
+        assert_eq!(c.trap_flag.as_deref(), Some("net"));
+        let c = parse(&["--net", "--", "/x"]).expect("parse");
+        assert_eq!(c.trap_flag, None);
+        let c = parse(&["--net", "ls"]).expect("parse");
+        assert_eq!(c.trap_flag, None);
+    }
+}

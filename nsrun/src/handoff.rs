@@ -1,0 +1,64 @@
+//! Hand-offs to the calling script once the namespaces are set up: the pid file, the
+//! `--info-fd` JSON (bubblewrap's keys), the `--ready-fd` byte, and the `--block-fd` wait.
+
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+
+use nix::fcntl::AtFlags;
+use nsutils_common::{Error, NsKind, Result};
+
+use crate::plan::Plan;
+
+/// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
+/// created, read from the process that runs the command. `proc` is the host's `/proc`,
+/// opened before the child could mount a new one over it in the mount namespace we share.
+pub fn info_json(pid: i32, kinds: &[NsKind], proc: &OwnedFd) -> Result<String> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("child-pid".into(), pid.into());
+    for kind in kinds {
+        let rel = format!("{pid}/ns/{}", kind.proc_name());
+        let st = nix::sys::stat::fstatat(proc, rel.as_str(), AtFlags::empty())
+            .map_err(|e| Error::errno(format!("cannot stat /proc/{rel}"), e))?;
+        obj.insert(format!("{}-namespace", kind.proc_name()), st.st_ino.into());
+    }
+    Ok(serde_json::Value::Object(obj).to_string())
+}
+
+fn write_fd(fd: OwnedFd, data: &[u8], what: &str) -> Result<()> {
+    std::fs::File::from(fd)
+        .write_all(data)
+        .map_err(|e| Error::os(format!("cannot write to {what}"), e))
+}
+
+/// Pid file, info and ready, for `pid` (the process that runs the command, or the init).
+/// The fds are closed afterwards, so a caller reading to EOF gets it now.
+pub fn announce(plan: &mut Plan, pid: i32) -> Result<()> {
+    if let Some(pf) = plan.pid_file.as_mut() {
+        pf.write(pid)?;
+    }
+    if let (Some(fd), Some(proc)) = (plan.info_fd.take(), plan.proc_dir.as_ref()) {
+        let mut json = info_json(pid, &plan.kinds, proc)?;
+        json.push('\n');
+        write_fd(fd, json.as_bytes(), "--info-fd")?;
+    }
+    if let Some(fd) = plan.ready_fd.take() {
+        write_fd(fd, b"1", "--ready-fd")?;
+    }
+    Ok(())
+}
+
+/// Wait for one byte, or EOF, on `--block-fd`.
+pub fn block(plan: &mut Plan) -> Result<()> {
+    if let Some(fd) = plan.block_fd.take() {
+        let mut f = std::fs::File::from(fd);
+        let mut b = [0u8; 1];
+        loop {
+            match f.read(&mut b) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::os("cannot read --block-fd", e)),
+            }
+        }
+    }
+    Ok(())
+}

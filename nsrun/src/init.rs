@@ -1,0 +1,20 @@
+//! `--init`: PID 1 of the new PID namespace is a reaper — nsinit's loop from
+//! `nsutils_common::reaper`, run in-process, not a second binary — and the command is its
+//! child: orphans are reaped, every catchable signal is forwarded, the outcome is the
+//! command's.
+
+use std::ffi::OsString;
+
+use nsutils_common::exit::Outcome;
+use nsutils_common::reaper::{self, ReaperConfig};
+use nsutils_common::Result;
+
+/// Run the reaper with the command as its only child. The caller owns no fd ≥ 3 any more
+/// (the reaper closes them all once the command is started).
+pub fn run(argv: Vec<OsString>) -> Result<Outcome> {
+    let cfg = ReaperConfig {
+        prog: "nsrun",
+        ..ReaperConfig::default()
+    };
+    reaper::run(&cfg, vec![argv])
+}

@@ -1,0 +1,285 @@
+//! The steps, top to bottom.
+//!
+//! 1. (plan, done by the caller) everything checked and opened;
+//! 2. the helper forked, still in the caller's namespaces;
+//! 3. `unshare` of every kind at once; `setgroups`, time offsets, mount propagation;
+//! 4. the helper writes range maps and persists the namespaces from outside — before the
+//!    command can start; nsrun writes its own single-id maps;
+//! 5. hostname, domain name, loopback;
+//! 6. with `--fork` (implied by `--pid` and friends) the child becomes the command while the
+//!    parent announces it (pid file, info, ready), waits, forwards signals, enforces the
+//!    timeout and mirrors the exit; without, nsrun becomes the command itself.
+//!
+//! Any failure after the helper persisted something makes it undo that, and nsrun waits
+//! until it has before exiting 125.
+
+use std::fs::File;
+use std::io::{Read, Write};
+
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nsutils_common::exit::{Outcome, TOOL_FAILURE};
+use nsutils_common::idmap::ProcRoot;
+use nsutils_common::mount::set_propagation;
+use nsutils_common::pidfd::PidFd;
+use nsutils_common::spawn::{self, ForkResult};
+use nsutils_common::{sys, Error, NsKind, Result};
+
+use crate::helper::Helper;
+use crate::plan::Plan;
+use crate::{explain, handoff, setup, wait};
+
+fn pipe() -> Result<(File, File)> {
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| Error::errno("cannot create a pipe", e))?;
+    Ok((File::from(r), File::from(w)))
+}
+
+fn read_byte(f: &mut File) -> Option<u8> {
+    let mut b = [0u8; 1];
+    loop {
+        match f.read(&mut b) {
+            Ok(1) => return Some(b[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// Create the namespaces and run the command in them.
+pub fn run(plan: Plan) -> Result<Outcome> {
+    // A forked child in a new PID namespace sees getppid() == 0: it tells whether we died
+    // before its PDEATHSIG was armed by polling this pidfd instead.
+    let me = match plan.kill_child {
+        Some(_) => Some(PidFd::open(nix::unistd::getpid().as_raw())?),
+        None => None,
+    };
+    let mut helper = if plan.needs_helper() {
+        Some(Helper::start(&plan)?)
+    } else {
+        None
+    };
+    if let Some((uid, gid)) = plan.owner {
+        // The owner of a user namespace is the effective uid that creates it.
+        nix::unistd::setegid(nix::unistd::Gid::from_raw(gid))
+            .map_err(|e| Error::errno(format!("--owner: cannot set effective gid {gid}"), e))?;
+        nix::unistd::seteuid(nix::unistd::Uid::from_raw(uid))
+            .map_err(|e| Error::errno(format!("--owner: cannot set effective uid {uid}"), e))?;
+        // Changing the effective ids made us non-dumpable, which hands /proc/self/* to
+        // root: we could not write our own setgroups and maps any more.
+        nix::sys::prctl::set_dumpable(true)
+            .map_err(|e| Error::errno("--owner: cannot set PR_SET_DUMPABLE", e))?;
+    }
+    let flags = NsKind::mask(plan.kinds.iter().copied());
+    nix::sched::unshare(CloneFlags::from_bits_retain(flags))
+        .map_err(|e| explain::unshare_error(e, &plan.kinds, plan.is_root))?;
+    if let Some(allow) = plan.setgroups {
+        ProcRoot::default().write_setgroups(None, allow)?;
+    }
+    setup::time_offsets(&plan)?;
+    if plan.creates(NsKind::Mnt) {
+        set_propagation(plan.propagation)?;
+    }
+    if let Some(h) = helper.as_mut() {
+        h.unshared()?;
+    }
+    setup::own_maps(&plan)?;
+    if plan.creates(NsKind::Uts) {
+        setup::uts(&plan)?;
+    }
+    if plan.creates(NsKind::Net) && plan.loopback {
+        setup::loopback()?;
+    }
+    if plan.fork {
+        fork_and_wait(plan, helper, me)
+    } else {
+        command(plan, helper, None)
+    }
+}
+
+/// The child's side of the talk with the parent: `R` (set up, waiting for the go), `E`
+/// (failed; also sent by `Drop` on any early return) or EOF (the command was executed).
+struct ChildSync {
+    status: Option<File>,
+    go: Option<File>,
+}
+
+impl ChildSync {
+    /// Tell the parent we are set up and wait for it to announce us. `false`: the parent
+    /// gave up (it reports why).
+    fn handoff(&mut self) -> bool {
+        let Some(mut go) = self.go.take() else {
+            return true;
+        };
+        if let Some(s) = self.status.as_mut() {
+            let _ = s.write_all(b"R");
+        }
+        read_byte(&mut go).is_some()
+    }
+
+    /// The command starts in this process without an exec of ours (`--init`).
+    fn started(mut self) {
+        self.status = None;
+    }
+}
+
+impl Drop for ChildSync {
+    fn drop(&mut self) {
+        if let Some(s) = self.status.as_mut() {
+            let _ = s.write_all(b"E");
+        }
+    }
+}
+
+fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> Result<Outcome> {
+    let handoff = plan.has_handoff();
+    let status = if helper.is_some() || handoff {
+        Some(pipe()?)
+    } else {
+        None
+    };
+    let go = if handoff { Some(pipe()?) } else { None };
+    // While it waits, nsrun ignores SIGINT and SIGTERM (as unshare does) or forwards them;
+    // with --kill-child alone they kill it, and the child with it. Blocked before the fork
+    // and unblocked in the child, so no signal slips through in between.
+    let mut mask = SigSet::empty();
+    if plan.forward_signals || plan.kill_child.is_none() {
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
+        .map_err(|e| Error::errno("cannot block signals", e))?;
+    match spawn::fork()? {
+        ForkResult::Child => {
+            if let Some(h) = helper {
+                h.forget();
+            }
+            if let Some(pf) = plan.pid_file.as_mut() {
+                pf.keep(); // the parent owns it
+            }
+            let sync = ChildSync {
+                status: status.map(|(_, w)| w),
+                go: go.map(|(r, _)| r),
+            };
+            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
+                .map_err(|e| Error::errno("cannot unblock signals", e))?;
+            if let (Some(sig), Some(me)) = (plan.kill_child, me.as_ref()) {
+                spawn::set_parent_death_signal_pidfd(sig, me)?;
+            }
+            drop(me);
+            command(plan, None, Some(sync))
+        }
+        ForkResult::Parent(child) => {
+            drop(me);
+            let signals = if plan.forward_signals {
+                Some(
+                    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC)
+                        .map_err(|e| Error::errno("cannot create a signalfd", e))?,
+                )
+            } else {
+                None
+            };
+            parent(
+                plan,
+                child,
+                helper,
+                status.map(|(r, _)| r),
+                go.map(|(_, w)| w),
+                signals,
+            )
+        }
+    }
+}
+
+fn parent(
+    mut plan: Plan,
+    child: i32,
+    mut helper: Option<Helper>,
+    status: Option<File>,
+    go: Option<File>,
+    signals: Option<SignalFd>,
+) -> Result<Outcome> {
+    // A failed child has reported its own error: mirror its exit; the helper undoes what it
+    // persisted and the pid file goes (when `plan` drops) before we exit.
+    let child_failed = |helper: Option<Helper>| -> Result<Outcome> {
+        let outcome = spawn::wait_for(child)?;
+        drop(helper);
+        Ok(outcome)
+    };
+    let Some(mut status) = status else {
+        return wait::wait(child, plan.timeout, signals.as_ref());
+    };
+    if let Some(mut go) = go {
+        if read_byte(&mut status) != Some(b'R') {
+            return child_failed(helper);
+        }
+        let persisted = match helper.as_mut() {
+            Some(h) if plan.persists_pid() => h.forked(),
+            _ => Ok(()),
+        };
+        if let Err(e) = persisted.and_then(|()| handoff::announce(&mut plan, child)) {
+            let _ = sys::kill(child, libc::SIGKILL);
+            let _ = spawn::wait_for(child);
+            drop(helper);
+            return Err(e);
+        }
+        let _ = go.write_all(b"G");
+    }
+    if read_byte(&mut status).is_some() {
+        return child_failed(helper);
+    }
+    // EOF: the command has been executed. Keep what was persisted and the pid file.
+    if let Some(h) = helper {
+        h.commit();
+    }
+    if let Some(pf) = plan.pid_file.as_mut() {
+        pf.keep();
+    }
+    wait::wait(child, plan.timeout, signals.as_ref())
+}
+
+/// Become the command: the last setup steps in the process that runs it, then exec.
+fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) -> Result<Outcome> {
+    let mut sync = sync;
+    setup::filesystems(&plan)?;
+    setup::identity(&plan)?;
+    match sync.as_mut() {
+        Some(s) => {
+            if !s.handoff() {
+                return Ok(Outcome::Code(TOOL_FAILURE));
+            }
+        }
+        None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw())?,
+    }
+    handoff::block(&mut plan)?;
+    let argv = std::mem::take(&mut plan.argv);
+    setup::environment(&plan);
+    if plan.init {
+        if let Some(s) = sync {
+            s.started();
+        }
+        // The reaper closes every fd >= 3 once the command runs: own none of them.
+        drop(plan);
+        drop(helper);
+        return crate::init::run(argv);
+    }
+    sys::set_signal_default(libc::SIGPIPE, true)
+        .map_err(|e| Error::os("cannot reset SIGPIPE", e))?;
+    if let Some(h) = helper.as_mut() {
+        h.commit_before_exec();
+    }
+    let err = spawn::exec(&argv);
+    Err(match (&plan.trap_flag, argv.first()) {
+        (Some(flag), Some(path)) => {
+            let p = path.to_string_lossy();
+            err.hint(format!(
+                "--{flag} takes a file only as --{flag}=FILE: '--{flag} {p}' ran {p} as the \
+                 command; to persist the namespace write --{flag}={p}"
+            ))
+        }
+        _ => err,
+    })
+}

@@ -1,0 +1,162 @@
+//! The steps inside the new namespaces: time offsets, the maps nsrun writes itself,
+//! hostname and domain name, loopback, and — in the process that runs the command — root
+//! and working directory, `/proc` and binfmt_misc mounts, user and group, capabilities and
+//! the environment.
+
+use std::path::Path;
+
+use nix::mount::{mount, MsFlags};
+use nsutils_common::idmap::{MapKind, ProcRoot};
+use nsutils_common::{sys, Error, Result};
+
+use crate::plan::Plan;
+
+/// Write `--monotonic`/`--boottime` to `/proc/self/timens_offsets`, before any process
+/// enters the new time namespace (the kernel refuses afterwards).
+pub fn time_offsets(plan: &Plan) -> Result<()> {
+    let mut text = String::new();
+    for (name, off) in [("monotonic", plan.monotonic), ("boottime", plan.boottime)] {
+        if let Some(o) = off {
+            text.push_str(&format!("{name} {} {}\n", o.secs, o.nanos));
+        }
+    }
+    if text.is_empty() {
+        return Ok(());
+    }
+    std::fs::write("/proc/self/timens_offsets", text)
+        .map_err(|e| Error::os("cannot write /proc/self/timens_offsets", e))
+}
+
+/// The single-id maps nsrun writes for itself (`setgroups` was written before).
+pub fn own_maps(plan: &Plan) -> Result<()> {
+    let proc_root = ProcRoot::default();
+    for (kind, m) in [(MapKind::Uid, &plan.uid_map), (MapKind::Gid, &plan.gid_map)] {
+        if let Some(m) = m.as_ref().filter(|m| !m.by_helper) {
+            proc_root.write_map(None, kind, &m.map)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hostname and NIS domain name of the new UTS namespace.
+pub fn uts(plan: &Plan) -> Result<()> {
+    if let Some(h) = &plan.hostname {
+        nix::unistd::sethostname(h)
+            .map_err(|e| Error::errno(format!("cannot set hostname to {h}"), e))?;
+    }
+    if let Some(d) = &plan.domainname {
+        sys::setdomainname(d.as_bytes())
+            .map_err(|e| Error::os(format!("cannot set domain name to {d}"), e))?;
+    }
+    Ok(())
+}
+
+/// `lo` up in the new network namespace.
+pub fn loopback() -> Result<()> {
+    sys::set_loopback_up()
+        .map_err(|e| Error::os("cannot bring up the loopback interface", e))
+        .map_err(|e| e.hint("use --no-loopback to leave it down"))
+}
+
+fn mount_fs(fstype: &str, dir: &Path) -> Result<()> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(Some(fstype), dir, Some(fstype), flags, None::<&str>)
+        .map_err(|e| Error::errno(format!("cannot mount {fstype} on {}", dir.display()), e))?;
+    // As unshare does: the new mount itself is private, whatever --propagation said.
+    mount(
+        None::<&str>,
+        dir,
+        None::<&str>,
+        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| Error::errno(format!("cannot make {} private", dir.display()), e))
+}
+
+/// Root and working directory, then the filesystems mounted for the command (after the
+/// fork, so `/proc` shows the new PID namespace; after chroot, so they land inside it).
+pub fn filesystems(plan: &Plan) -> Result<()> {
+    if let Some(root) = &plan.root {
+        nix::unistd::chroot(root)
+            .map_err(|e| Error::errno(format!("cannot change root to {}", root.display()), e))?;
+        let wd = plan.wd.as_deref().unwrap_or(Path::new("/"));
+        nix::unistd::chdir(wd)
+            .map_err(|e| Error::errno(format!("cannot change directory to {}", wd.display()), e))?;
+    } else if let Some(wd) = &plan.wd {
+        nix::unistd::chdir(wd)
+            .map_err(|e| Error::errno(format!("cannot change directory to {}", wd.display()), e))?;
+    }
+    if let Some(dir) = &plan.mount_proc {
+        mount_fs("proc", dir)?;
+    }
+    if let Some(dir) = &plan.mount_binfmt {
+        mount_fs("binfmt_misc", dir)?;
+        if let Some(interp) = &plan.load_interp {
+            let reg = dir.join("register");
+            std::fs::write(&reg, interp.as_bytes()).map_err(|e| {
+                Error::os(
+                    format!("cannot register an interpreter in {}", reg.display()),
+                    e,
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn unmapped(err: Error, e: nix::errno::Errno) -> Error {
+    if e == nix::errno::Errno::EINVAL {
+        err.hint(
+            "the id is not mapped in the user namespace: map it with --map-user(s)/--map-group(s)",
+        )
+    } else {
+        err
+    }
+}
+
+/// `--setgid`, `--setuid`, `--keep-caps`.
+pub fn identity(plan: &Plan) -> Result<()> {
+    if plan.keep_caps && plan.setuid.is_some() {
+        // Keep the permitted set through setuid; keep_caps_across_exec then raises it.
+        nix::sys::prctl::set_keepcaps(true)
+            .map_err(|e| Error::errno("cannot set PR_SET_KEEPCAPS", e))?;
+    }
+    if let Some(g) = plan.setgid {
+        // Dropping supplementary groups fails where setgroups is denied; there are none to
+        // drop that the namespace could use then.
+        let _ = nix::unistd::setgroups(&[]);
+        let gid = nix::unistd::Gid::from_raw(g);
+        nix::unistd::setresgid(gid, gid, gid)
+            .map_err(|e| unmapped(Error::errno(format!("cannot set group id {g}"), e), e))?;
+    }
+    if let Some(u) = plan.setuid {
+        let uid = nix::unistd::Uid::from_raw(u);
+        nix::unistd::setresuid(uid, uid, uid)
+            .map_err(|e| unmapped(Error::errno(format!("cannot set user id {u}"), e), e))?;
+    }
+    if plan.keep_caps {
+        let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40);
+        sys::keep_caps_across_exec(last)
+            .map_err(|e| Error::os("cannot keep capabilities across exec", e))?;
+    }
+    Ok(())
+}
+
+/// `--clear-env`, `--whitelist-env`. The process is single-threaded, so changing the
+/// environment is sound.
+pub fn environment(plan: &Plan) {
+    if !plan.env.clear && plan.env.keep.is_empty() {
+        return;
+    }
+    for (k, _) in std::env::vars_os() {
+        let keep = k
+            .to_str()
+            .is_some_and(|k| plan.env.keep.iter().any(|w| w == k));
+        if !keep {
+            std::env::remove_var(&k);
+        }
+    }
+}
