@@ -576,19 +576,27 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
-    let mut first = true;
+    let mut found = false;
+    let mut asked = false;
     for (i, link) in NS_LINKS.iter().enumerate() {
         if !kinds[i] {
             continue;
         }
+        asked = true;
         match fstatat(&nsfd, *link, AtFlags::empty()) {
-            Ok(st) => out[i] = st.st_ino,
-            // A kind this kernel lacks (time before 5.6) is just absent; a process that
-            // vanished fails on the first link already.
-            Err(Errno::ENOENT) if !first => {}
+            Ok(st) => {
+                out[i] = st.st_ino;
+                found = true;
+            }
+            // A kind this kernel lacks (time before 5.6) is absent; so are all but the pid
+            // and user links of a zombie, which still holds those two namespaces (lsns
+            // lists them too). Only a process with no link left has vanished.
+            Err(Errno::ENOENT) => {}
             Err(e) => return Err(e),
         }
-        first = false;
+    }
+    if asked && !found {
+        return Err(Errno::ENOENT);
     }
     Ok(())
 }

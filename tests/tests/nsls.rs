@@ -828,3 +828,48 @@ fn bad_input_is_one_clear_line_and_exit_1() {
         assert!(first.starts_with("nsls: "), "{out:?}");
     }
 }
+
+/// A zombie keeps its pid and user namespaces (their links stay readable while the others
+/// vanish): lsns lists such a namespace, and so must nsls — a PID-namespace init whose
+/// parent has not reaped it yet is common while a container shuts down.
+#[test]
+fn zombie_held_pid_namespace_is_listed() {
+    if !need_root() {
+        return;
+    }
+    // `unshare -p` without -f: perl's first child is PID 1 of the new namespace; it exits
+    // at once and perl does not reap it.
+    let mut holder = Cmd::new("unshare")
+        .args([
+            "-p",
+            "perl",
+            "-e",
+            "$|=1; my $p=fork(); if(!$p){exit 0} print \"$p\\n\"; sleep 60",
+        ])
+        .spawn();
+    let zombie: i32 = holder.read_line().parse().expect("zombie pid");
+    // Wait until the child really is a zombie.
+    for _ in 0..200 {
+        if harness::status_field(zombie, "State").is_some_and(|s| s.starts_with('Z')) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let ino = harness::ns_ino(Some(zombie), "pid").to_string();
+    let out = Cmd::tool("nsls")
+        .args(["-l", "-n", "-o", "NS,TYPE,NPROCS,PID", "-t", "pid"])
+        .run();
+    out.ok();
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(ino.as_str()))
+        .unwrap_or_else(|| panic!("zombie-held pid namespace {ino} not listed:{out:?}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1..], ["pid", "1", &zombie.to_string()], "{row}");
+    Cmd::tool("nsls")
+        .args(["-p", &zombie.to_string(), "-n", "-o", "NS", "-t", "pid"])
+        .run()
+        .ok()
+        .stdout_has(&ino);
+}
