@@ -6,6 +6,7 @@
 //! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
 //! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
+//! | [`reaper`] | the init loop of nsinit and `nsrun --init`: spawn, reap, forward, shut down |
 //! | [`spawn`] | fork, exec, wait, exit-status fidelity, fd hygiene |
 //! | [`exit`] | the exit-code table and `report` for every `main` |
 //! | [`error`] | the one error type |
@@ -19,6 +20,7 @@ pub mod idmap;
 pub mod kind;
 pub mod nsfs;
 pub mod pidfd;
+pub mod reaper;
 pub mod spawn;
 pub mod sys;
 

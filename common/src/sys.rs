@@ -211,3 +211,71 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     let r = unsafe { libc::kill(pid, sig) };
     cvt(libc::c_long::from(r)).map(drop)
 }
+
+/// `close_range(first, ~0, 0)`: close every descriptor from `first` upwards (falling back to
+/// a walk of `/proc/self/fd` before Linux 5.11).
+///
+/// For an init that must pin nothing its parent gave it: the caller must own no
+/// [`OwnedFd`] numbered `first` or above (they would be closed under it).
+pub fn close_fds_from(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range only closes descriptors; the caller guarantees (see the doc) that
+    // none of them is owned by an OwnedFd, so no live handle is invalidated.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0 as libc::c_uint,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd >= first)
+        .collect();
+    for fd in fds {
+        // SAFETY: as above; a number that was the directory's own fd is already closed and
+        // close() then fails with EBADF, which is harmless.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// `ioctl(fd, TIOCSCTTY, 0)`: make the terminal on `fd` the controlling terminal of the
+/// calling session leader (fails if another session already owns it).
+pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument by value (0: do not steal); no memory is
+    // passed.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY as _, 0 as libc::c_int) };
+    cvt(r as libc::c_long).map(drop)
+}
+
+/// What SIGPIPE's disposition was when the process started, before Rust's runtime set it to
+/// SIG_IGN: 0 unknown, 1 not ignored, 2 ignored. Recorded by [`record_sigpipe`].
+static SIGPIPE_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Runs from `.init_array`, i.e. before `main` and before the Rust runtime ignores SIGPIPE,
+/// so an init can hand its command the SIGPIPE disposition it really inherited.
+extern "C" fn record_sigpipe() {
+    let ignored = signal_is_ignored(libc::SIGPIPE).unwrap_or(false);
+    SIGPIPE_AT_START.store(
+        if ignored { 2 } else { 1 },
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+#[used]
+#[link_section = ".init_array"]
+static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
+
+/// Whether SIGPIPE was ignored when the process started (Rust's runtime ignores it before
+/// `main`, hiding what the parent gave us). `None` if that could not be recorded.
+pub fn sigpipe_ignored_at_start() -> Option<bool> {
+    match SIGPIPE_AT_START.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => Some(false),
+        2 => Some(true),
+        _ => None,
+    }
+}
