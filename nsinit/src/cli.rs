@@ -173,6 +173,142 @@ pub fn split_commands(args: Vec<OsString>) -> Result<Vec<Vec<OsString>>> {
     Ok(out)
 }
 
+/// Parse the arguments without clap, for the common case: building clap's `Command` touches
+/// a few hundred KB of code and heap, which is most of an init's resident memory. Returns
+/// `None` for anything unusual (help, version, licence, a bad or repeated value, `-p=9`):
+/// clap then parses and reports exactly as always. A unit test checks that whenever this
+/// returns `Some`, clap returns the same thing.
+pub fn parse_fast(args: &[OsString]) -> Option<Cli> {
+    let mut cli = Cli::default();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut i = 0;
+    // Each option that takes one value may appear once (clap's rule for `Option<T>`).
+    fn once<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> Option<()> {
+        if seen.contains(&name) {
+            return None;
+        }
+        seen.push(name);
+        Some(())
+    }
+    fn value(args: &[OsString], i: &mut usize, attached: Option<&str>) -> Option<String> {
+        if let Some(v) = attached {
+            return Some(v.to_string());
+        }
+        *i += 1;
+        let v = args.get(*i)?.to_str()?;
+        if v.starts_with('-') {
+            return None;
+        }
+        Some(v.to_string())
+    }
+    while i < args.len() {
+        let a = args[i].to_str()?;
+        if a == "--" {
+            cli.command = args[i + 1..].to_vec();
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let flag = |set: &mut bool| -> Option<()> {
+                if attached.is_some() || *set {
+                    return None;
+                }
+                *set = true;
+                Some(())
+            };
+            match name {
+                "subreaper" => flag(&mut cli.subreaper)?,
+                "warn-on-reap" => flag(&mut cli.warn_on_reap)?,
+                "process-group" => flag(&mut cli.process_group)?,
+                "single-child" => flag(&mut cli.single_child)?,
+                "setsid" => flag(&mut cli.setsid)?,
+                "pause" => flag(&mut cli.pause)?,
+                "verbose" if attached.is_none() => cli.verbose = cli.verbose.checked_add(1)?,
+                "pdeathsig" => {
+                    once(&mut seen, "p")?;
+                    cli.pdeathsig = Some(parse_signal(&value(args, &mut i, attached)?).ok()?);
+                }
+                "remap-exit" => cli
+                    .remap_exit
+                    .push(value(args, &mut i, attached)?.parse().ok()?),
+                "rewrite" => cli
+                    .rewrite
+                    .push(parse_rewrite(&value(args, &mut i, attached)?).ok()?),
+                "grace" => {
+                    once(&mut seen, "grace")?;
+                    cli.grace = Some(parse_duration(&value(args, &mut i, attached)?).ok()?);
+                }
+                "wait" => {
+                    once(&mut seen, "wait")?;
+                    cli.wait =
+                        Some(WaitArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
+                }
+                "exit-on" => {
+                    once(&mut seen, "exit-on")?;
+                    cli.exit_on =
+                        Some(ExitOnArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
+                }
+                "pid-file" => {
+                    once(&mut seen, "pid-file")?;
+                    let v = value(args, &mut i, attached)?;
+                    if v.is_empty() {
+                        return None;
+                    }
+                    cli.pid_file = Some(PathBuf::from(v));
+                }
+                _ => return None,
+            }
+        } else if let Some(shorts) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
+            for (pos, c) in shorts.char_indices() {
+                let rest = &shorts[pos + c.len_utf8()..];
+                let attached = (!rest.is_empty()).then_some(rest);
+                let flag = |set: &mut bool| -> Option<()> {
+                    if *set {
+                        return None;
+                    }
+                    *set = true;
+                    Some(())
+                };
+                match c {
+                    's' => flag(&mut cli.subreaper)?,
+                    'w' => flag(&mut cli.warn_on_reap)?,
+                    'g' => flag(&mut cli.process_group)?,
+                    'c' => flag(&mut cli.single_child)?,
+                    'P' => flag(&mut cli.pause)?,
+                    'v' => cli.verbose = cli.verbose.checked_add(1)?,
+                    'p' | 'e' | 'r' => {
+                        if attached.is_some_and(|r| r.starts_with('=')) {
+                            return None;
+                        }
+                        let v = value(args, &mut i, attached)?;
+                        match c {
+                            'p' => {
+                                once(&mut seen, "p")?;
+                                cli.pdeathsig = Some(parse_signal(&v).ok()?);
+                            }
+                            'e' => cli.remap_exit.push(v.parse().ok()?),
+                            _ => cli.rewrite.push(parse_rewrite(&v).ok()?),
+                        }
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        } else {
+            cli.command = args[i..].to_vec();
+            break;
+        }
+        i += 1;
+    }
+    if cli.single_child && cli.setsid {
+        return None;
+    }
+    Some(cli)
+}
+
 /// What to run: either the licence text or a reaper configuration and the commands.
 #[derive(Debug)]
 pub enum Action {
@@ -358,6 +494,108 @@ mod tests {
         match resolve(args, env).expect("resolve") {
             Action::Run(c, cmds) => (*c, cmds),
             Action::License => panic!("licence"),
+        }
+    }
+
+    /// Whenever the fast parser answers, clap answers the same.
+    #[test]
+    fn fast_parser_agrees_with_clap() {
+        let corpus: &[&[&str]] = &[
+            &["true"],
+            &["--", "true"],
+            &["--", "echo", "-l", "--", "x"],
+            &["echo", "-l", "-v"],
+            &["-s", "-v", "-w", "-g", "--", "x"],
+            &["-swgv", "x"],
+            &["-vvv", "x"],
+            &["-v", "-v", "--verbose", "x"],
+            &["-p", "SIGKILL", "x"],
+            &["-pTERM", "x"],
+            &["-p=9", "x"],
+            &["--pdeathsig=9", "x"],
+            &["--pdeathsig", "usr1", "x"],
+            &["-p", "1", "-p", "2", "x"],
+            &[
+                "-e",
+                "3",
+                "-e143",
+                "--remap-exit=4",
+                "--remap-exit",
+                "5",
+                "x",
+            ],
+            &["-e", "256", "x"],
+            &[
+                "-r",
+                "TERM:INT",
+                "-r15:0",
+                "--rewrite=HUP:0",
+                "--rewrite",
+                "1:2",
+                "x",
+            ],
+            &["-r", "TERM", "x"],
+            &["-c", "x"],
+            &["--single-child", "x"],
+            &["--setsid", "x"],
+            &["-c", "--setsid", "x"],
+            &["-P"],
+            &["--pause"],
+            &["-P", "x"],
+            &["--grace=500ms", "x"],
+            &["--grace", "10s", "x"],
+            &["--grace", "soon", "x"],
+            &["--grace=1s", "--grace=2s", "x"],
+            &["--wait=all", "--exit-on=first", "a", ":::", "b"],
+            &["--wait", "main", "--exit-on", "all", "--", "a", ":::", "b"],
+            &["--wait=ALL", "x"],
+            &["--exit-on=last", "x"],
+            &["--pid-file=/run/p", "x"],
+            &["--pid-file", "/run/p", "x"],
+            &["--pid-file=", "x"],
+            &["-s", "-s", "x"],
+            &["--setsid", "--setsid", "x"],
+            &["--bogus", "x"],
+            &["-Z", "x"],
+            &["-h"],
+            &["--help"],
+            &["-V"],
+            &["--version"],
+            &["-l"],
+            &["-L"],
+            &["--license"],
+            &["-", "x"],
+            &["-p"],
+            &["-e"],
+            &["--grace"],
+            &["-p", "-9", "x"],
+            &["--verbose=2", "x"],
+            &["--setsid=1", "x"],
+            &[],
+        ];
+        let mut fast_used = 0;
+        for args in corpus {
+            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
+            let clap = parse(args);
+            if let Some(fast) = parse_fast(&os) {
+                fast_used += 1;
+                let clap = clap.unwrap_or_else(|e| panic!("{args:?}: fast ok, clap: {e}"));
+                assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{args:?}");
+            }
+        }
+        assert!(
+            fast_used >= 25,
+            "the fast path answered only {fast_used} cases"
+        );
+        // The everyday forms never need clap.
+        for args in [
+            &["--", "x"][..],
+            &["-g", "x"],
+            &["--grace=2s", "--", "x"],
+            &["-P"],
+        ] {
+            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
+            assert!(parse_fast(&os).is_some(), "{args:?}");
         }
     }
 

@@ -12,7 +12,7 @@ pub mod run;
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::parse_args;
+use nsutils_common::cli::parse_from;
 use nsutils_common::exit::{report, TOOL_FAILURE};
 
 /// The program name, in messages.
@@ -26,7 +26,14 @@ pub fn command() -> clap::Command {
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
-    match parse_args::<cli::Cli>(PROG, TOOL_FAILURE) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The fast path keeps clap's code out of an init's memory; anything unusual (help,
+    // errors) goes through clap as in every tool.
+    let parsed = match cli::parse_fast(args.get(1..).unwrap_or_default()) {
+        Some(c) => Ok(c),
+        None => parse_from::<cli::Cli, _>(PROG, TOOL_FAILURE, args),
+    };
+    match parsed {
         Ok(cli) => report(PROG, run::run(cli)),
         Err(code) => code,
     }
