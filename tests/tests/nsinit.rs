@@ -965,6 +965,42 @@ print("exit", os.WEXITSTATUS(st) if os.WIFEXITED(st) else -os.WTERMSIG(st), flus
     assert_eq!(get("exit"), ["exit", "7"], "{out:?}");
 }
 
+#[test]
+fn bash_job_control_under_a_pty() {
+    if !need_python() {
+        return;
+    }
+    if !harness::have("bash") {
+        return skip("needs bash");
+    }
+    // `bash -m` under nsinit on a terminal: it can put a job in the foreground and back.
+    let driver = r#"
+import os, pty, sys, time, select
+nsinit = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(nsinit, [nsinit, "--", "bash", "--norc", "-mc",
+                      "sleep 0.2 & fg %1 >/dev/null && echo fg-ok"])
+buf = b""
+end = time.time() + 20
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            d = os.read(fd, 1000)
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+_, st = os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""), "status", st)
+"#;
+    let out = Cmd::new(PY).args(["-c", driver]).arg(nsinit()).run();
+    out.ok().stdout_has("fg-ok");
+    assert!(out.stdout.contains("status 0"), "{out:?}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Idle
 
