@@ -918,22 +918,45 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execv(nsinit, [nsinit, "--", "sh", "-c", child_sh, child_py, sys.executable])
 buf = b""
+def fail(why):
+    # nsinit and its children are in other sessions and groups than ours: kill the tree.
+    tree, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        tree.append(p)
+        for t in os.listdir("/proc/%d/task" % p) if os.path.exists("/proc/%d" % p) else []:
+            with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                stack += [int(c) for c in f.read().split()]
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    print(why, buf, flush=True)
+    sys.exit(1)
 def until(word, t=20):
     global buf
     end = time.time() + t
     while word.encode() not in buf:
         r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
         if not r:
-            print("timeout waiting for", word, buf, flush=True); sys.exit(1)
+            fail("timeout waiting for " + word)
         try:
             buf += os.read(fd, 1024)
         except OSError:
-            print("eof waiting for", word, buf, flush=True); sys.exit(1)
+            fail("eof waiting for " + word)
 until("ready")
 info = [l for l in buf.decode().splitlines() if l.startswith("info")][0].split()
 print("child", info[1], "pgrp", info[2], "tpgid", info[3], "nsinit", pid, flush=True)
 os.write(fd, b"\x1a")
-_, st = os.waitpid(pid, os.WUNTRACED)
+end = time.time() + 20
+while True:
+    p, st = os.waitpid(pid, os.WUNTRACED | os.WNOHANG)
+    if p:
+        break
+    if time.time() > end:
+        fail("nsinit did not stop")
+    time.sleep(0.01)
 print("stopped", os.WIFSTOPPED(st), flush=True)
 os.kill(pid, signal.SIGCONT)
 time.sleep(0.3)
