@@ -55,7 +55,7 @@ pub enum WaitMode {
     #[default]
     Main,
     /// Shut down the remaining commands only, then wait until every descendant has exited
-    /// on its own.
+    /// on its own (SIGINT/SIGTERM sent to the init meanwhile shuts them down after all).
     All,
 }
 
@@ -203,6 +203,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         no_children: false,
         foreground,
         pause_exit: false,
+        stop_waiting: false,
     };
     for (i, argv) in commands.iter().enumerate() {
         match init.spawn(argv, i == 0, &inherited) {
@@ -325,6 +326,9 @@ struct Init<'a> {
     foreground: bool,
     /// Pause mode ended by SIGINT/SIGTERM.
     pause_exit: bool,
+    /// SIGINT/SIGTERM arrived while [`WaitMode::All`] was waiting for the descendants: they
+    /// are shut down as with [`WaitMode::Main`].
+    stop_waiting: bool,
 }
 
 impl Init<'_> {
@@ -461,6 +465,22 @@ impl Init<'_> {
             return;
         }
         let name = crate::cli::signal_name(sig);
+        let stop = sig == libc::SIGINT || sig == libc::SIGTERM;
+        if stop && self.triggered && self.cfg.wait == WaitMode::All && !self.stop_waiting {
+            // --wait=all was waiting for the descendants to finish on their own; being asked
+            // to stop means: shut them down now, with the grace period.
+            self.log(
+                1,
+                format_args!("received SIG{name}, shutting down the descendants"),
+            );
+            self.stop_waiting = true;
+            if self.signal_rest(libc::SIGTERM) {
+                self.signal_rest(libc::SIGCONT);
+                let deadline = Instant::now() + self.cfg.grace;
+                self.kill_at = Some(self.kill_at.map_or(deadline, |t| t.min(deadline)));
+            }
+            return;
+        }
         if self.cmds.is_empty() {
             if sig == libc::SIGINT || sig == libc::SIGTERM {
                 self.log(1, format_args!("received SIG{name}, exiting"));
@@ -658,12 +678,15 @@ impl Init<'_> {
         for c in self.cmds.iter().filter(|c| c.outcome.is_none()) {
             any |= sys::kill(self.target(c.pid), sig).is_ok();
         }
-        if self.cfg.wait == WaitMode::All {
+        if self.cfg.wait == WaitMode::All && !self.stop_waiting {
             return any;
         }
         if self.pid1 {
             any |= sys::kill(-1, sig).is_ok();
         } else {
+            // A deeper descendant could exit and its PID be reused between the walk and the
+            // kill; our own children cannot (only we reap them), and the window is a few
+            // microseconds of a shutdown.
             for pid in descendants(self.me) {
                 any |= sys::kill(pid, sig).is_ok();
             }

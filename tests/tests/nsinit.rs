@@ -635,6 +635,28 @@ fn wait_all_waits_for_a_background_process() {
         .run()
         .ok();
     assert!(f.exists(), "NSINIT_WAIT=all");
+    // SIGTERM to nsinit while it waits: the descendants are shut down after all.
+    let p = Proc::start(
+        plain([
+            "--wait=all",
+            "--",
+            "sh",
+            "-c",
+            "sleep 60 >/dev/null & echo $!; exit 0",
+        ]),
+        &[],
+    );
+    let bg: i32 = p.line().parse().expect("pid");
+    // The main command has exited once its pid is reaped: nsinit is then only waiting.
+    let start = Instant::now();
+    while descendants(p.pid()).len() > 1 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(descendants(p.pid()), [bg]);
+    kill(p.pid(), libc::SIGTERM);
+    let (st, err) = p.wait(Duration::from_secs(20));
+    assert_eq!(code(st), 0, "{err}");
+    assert!(!std::path::Path::new(&format!("/proc/{bg}")).exists());
 }
 
 #[test]
