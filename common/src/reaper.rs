@@ -182,15 +182,29 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         }
         None => None,
     };
-    let inherited = Inherited::capture_and_block()?;
-    if !pid1 {
-        nix::sys::prctl::set_child_subreaper(true)
-            .map_err(|e| Error::errno("cannot become a child subreaper", e))?;
-    }
-    if let Some(sig) = cfg.parent_death_signal {
-        let parent = nix::unistd::getppid().as_raw();
-        spawn::set_parent_death_signal(sig, parent)?;
-    }
+    let remove_pid_file = |pid_file: &Option<(PathBuf, std::fs::File)>| {
+        if let Some((p, _)) = pid_file {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    let prepared = Inherited::capture_and_block().and_then(|inh| {
+        if !pid1 {
+            nix::sys::prctl::set_child_subreaper(true)
+                .map_err(|e| Error::errno("cannot become a child subreaper", e))?;
+        }
+        if let Some(sig) = cfg.parent_death_signal {
+            let parent = nix::unistd::getppid().as_raw();
+            spawn::set_parent_death_signal(sig, parent)?;
+        }
+        Ok(inh)
+    });
+    let inherited = match prepared {
+        Ok(inh) => inh,
+        Err(e) => {
+            remove_pid_file(&pid_file);
+            return Err(e);
+        }
+    };
     let foreground = cfg.foreground && !cfg.setsid && owns_terminal_foreground();
     let mut init = Init {
         cfg,
@@ -214,6 +228,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             }),
             Err(e) => {
                 init.abort_spawned();
+                remove_pid_file(&pid_file);
                 return Err(e);
             }
         }
@@ -230,16 +245,28 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
     if cfg.chdir_root {
         let _ = nix::unistd::chdir("/");
     }
-    if cfg.close_fds {
+    let closed = if cfg.close_fds {
         // Nothing of ours is open yet (the pid file is closed): the signalfd comes next.
-        sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))?;
-    }
-    let sfd = SignalFd::with_flags(
-        &SigSet::all(),
-        SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
-    )
-    .map_err(|e| Error::errno("cannot create a signalfd", e))?;
-    let result = init.event_loop(&sfd);
+        sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))
+    } else {
+        Ok(())
+    };
+    let sfd = closed.and_then(|()| {
+        SignalFd::with_flags(
+            &SigSet::all(),
+            SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
+        )
+        .map_err(|e| Error::errno("cannot create a signalfd", e))
+    });
+    let result = match sfd {
+        Ok(sfd) => init.event_loop(&sfd),
+        Err(e) => {
+            // Without a signalfd nothing can be supervised: take the commands down rather
+            // than leave them unreaped.
+            init.abort_spawned();
+            Err(e)
+        }
+    };
     if let Some(p) = pid_file_path {
         let _ = std::fs::remove_file(p);
     }

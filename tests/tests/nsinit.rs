@@ -894,6 +894,16 @@ fn pid_file_holds_the_main_pid_and_is_removed() {
         .code_is(125)
         .stderr_has("cannot create /nonexistent/dir/x.pid");
     assert!(!marker.exists());
+    // A failure after the pid file was created removes it again (here: a real-time
+    // parent-death signal, which the shared helper refuses).
+    Cmd::tool("nsinit")
+        .arg(format!("--pid-file={}", f.display()))
+        .args(["-p", "RTMIN", "--", "touch"])
+        .arg(&marker)
+        .run()
+        .code_is(125)
+        .stderr_has("parent-death signal");
+    assert!(!marker.exists() && !f.exists());
 }
 
 #[test]
