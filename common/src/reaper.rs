@@ -86,7 +86,8 @@ pub struct ReaperConfig {
     /// (tini `-g`).
     pub process_group: bool,
     /// Start each command as a session leader owning the terminal; signals go to its
-    /// process group; TSTP/TTIN/TTOU stop the init too after forwarding (dumb-init's default).
+    /// process group; TSTP/TTIN/TTOU stop it (as SIGSTOP: its group is orphaned) and the init
+    /// too (dumb-init's default).
     pub setsid: bool,
     /// Forward signal `.0` as `.1`; `.1 == 0` drops it (dumb-init `-r`). Last one wins.
     pub rewrite: Vec<(i32, i32)>,
@@ -525,19 +526,25 @@ impl Init<'_> {
             self.log(2, format_args!("dropped SIG{name}"));
             return;
         }
-        self.forward(to);
+        let job_stop =
+            self.cfg.setsid && matches!(to, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU);
+        if job_stop {
+            // dumb-init's setsid mode: the command's session has no parent in it, so its
+            // process group is orphaned and the kernel discards TSTP/TTIN/TTOU with a default
+            // action: stop the group with SIGSTOP instead.
+            self.forward(libc::SIGSTOP);
+        } else {
+            self.forward(to);
+        }
         if (sig == libc::SIGTERM || sig == libc::SIGINT)
             && !self.triggered
             && self.kill_at.is_none()
         {
             self.kill_at = Some(Instant::now() + self.cfg.grace);
         }
-        if self.cfg.setsid
-            && !self.pid1
-            && matches!(to, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU)
-        {
-            // dumb-init's setsid mode: the group stopped, so stop ourselves too and let our
-            // parent's job control see it. SIGCONT comes back through the signalfd.
+        if job_stop && !self.pid1 {
+            // And stop ourselves, so our parent's job control sees it. SIGCONT comes back
+            // through the signalfd and is forwarded.
             let _ = sys::kill(self.me, libc::SIGSTOP);
         }
     }

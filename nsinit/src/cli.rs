@@ -92,7 +92,7 @@ pub struct Cli {
     pub single_child: bool,
 
     /// Start the command as a session leader owning the terminal; signals go to its group;
-    /// TSTP/TTIN/TTOU stop nsinit too (dumb-init's default mode)
+    /// TSTP/TTIN/TTOU stop the group (as SIGSTOP) and nsinit (dumb-init's default mode)
     /// [env: NSINIT_SETSID, DUMB_INIT_SETSID=1]
     #[arg(long = "setsid")]
     pub setsid: bool,

@@ -502,6 +502,30 @@ fn setsid_makes_a_session_leader() {
 }
 
 #[test]
+fn setsid_mode_stops_the_group_and_itself_on_tstp() {
+    // dumb-init's setsid mode: TSTP sent to nsinit stops the command's group and nsinit;
+    // CONT resumes both.
+    let p = Proc::start(
+        plain(["--setsid", "--", "sh", "-c", "echo $$; exec sleep 30"]),
+        &[],
+    );
+    let child: i32 = p.line().parse().expect("pid");
+    let wait_state = |pid: i32, want: &str| {
+        let start = Instant::now();
+        while stat_field(pid, 3) != want && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(stat_field(pid, 3), want, "state of {pid}");
+    };
+    kill(p.pid(), libc::SIGTSTP);
+    wait_state(child, "T");
+    wait_state(p.pid(), "T");
+    kill(p.pid(), libc::SIGCONT);
+    wait_state(p.pid(), "S");
+    wait_state(child, "S");
+}
+
+#[test]
 fn death_by_signal_is_128_plus_n() {
     for sig in [libc::SIGTERM, libc::SIGKILL, libc::SIGSEGV, libc::SIGUSR1] {
         Cmd::tool("nsinit")
