@@ -360,6 +360,51 @@ fn reaps_orphans_as_pid_1_and_returns_the_status() {
 }
 
 #[test]
+fn rootless_as_subreaper_and_as_pid_1() {
+    if !harness::have("setpriv") {
+        return skip("needs setpriv");
+    }
+    // As uid 65534, not PID 1: still a subreaper (PR_SET_CHILD_SUBREAPER needs no
+    // privilege), so the orphan's parent is nsinit.
+    let orphan = "p=$(sh -c 'sleep 2 >/dev/null 2>&1 & echo $!'); \
+                  grep PPid /proc/$p/status; echo init=$PPID; grep -E '^Uid' /proc/$$/status; kill $p";
+    let out = Cmd::tool("nsinit")
+        .args(["--", "sh", "-c", orphan])
+        .as_nobody()
+        .run();
+    out.ok();
+    let mut lines = out.stdout.lines();
+    let ppid = lines.next().and_then(|l| l.split_whitespace().nth(1));
+    let init = lines.next().and_then(|l| l.strip_prefix("init="));
+    assert!(ppid.is_some() && ppid == init, "{out:?}");
+    out.stdout_has("65534");
+    // As PID 1 of a rootless user + PID namespace.
+    if !harness::unprivileged_userns_works() {
+        return skip("unprivileged user namespaces are disabled");
+    }
+    let out = Cmd::tool("nsrun")
+        .args(["-r", "--pid", "--mount-proc"])
+        .arg(harness::bin_for_nobody("nsinit"))
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "(sh -c 'sleep 0.1 &'); sleep 0.4; ps -o pid=,stat= -e; exit 9",
+        ])
+        .as_nobody()
+        .run();
+    out.code_is(9);
+    assert!(!out.stdout.contains('Z'), "a zombie was left:{out:?}");
+    assert!(
+        out.stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.trim().starts_with("1 ")),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn warn_on_reap_logs_each_zombie() {
     let out = Cmd::tool("nsinit")
         .args([
