@@ -95,7 +95,8 @@ pub struct ReaperConfig {
     pub success_codes: Vec<u8>,
     /// Parent-death signal for the init itself (tini `-p`); it is forwarded like any other.
     pub parent_death_signal: Option<i32>,
-    /// 0 quiet; 1 spawn, exit, shutdown; 2 also every forward and reap.
+    /// 0 quiet; 1 spawn, forward, exit of each command, shutdown; 2 also every reaped
+    /// orphan.
     pub verbosity: u8,
     /// Log `Reaped zombie process with pid=N` for every reaped process that is not a command
     /// (tini `-w`).
@@ -523,7 +524,7 @@ impl Init<'_> {
         }
         let to = self.cfg.rewritten(sig);
         if to == 0 {
-            self.log(2, format_args!("dropped SIG{name}"));
+            self.log(1, format_args!("dropped SIG{name}"));
             return;
         }
         let job_stop =
@@ -563,7 +564,7 @@ impl Init<'_> {
             let t = self.target(c.pid);
             let r = sys::kill(t, sig);
             self.log(
-                2,
+                1,
                 format_args!(
                     "forwarded SIG{} to {} {}{}",
                     crate::cli::signal_name(sig),

@@ -61,7 +61,7 @@ pub struct Cli {
     #[arg(short = 'p', long = "pdeathsig", value_name = "SIGNAL", value_parser = parse_signal)]
     pub pdeathsig: Option<i32>,
 
-    /// More log lines on stderr: -v spawn/exit/shutdown, -vv every forward and reap
+    /// More log lines on stderr: -v spawn, forward, exit, shutdown; -vv every reaped orphan
     /// [env: NSINIT_VERBOSITY=N, TINI_VERBOSITY=N+1]
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,

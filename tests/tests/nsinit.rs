@@ -1246,16 +1246,34 @@ fn bad_input_is_one_line_125_and_starts_nothing() {
 #[test]
 fn verbose_logs_spawn_reap_and_exit() {
     let out = Cmd::tool("nsinit")
-        .args(["-vv", "--", "sh", "-c", "exit 3"])
+        .args([
+            "-v",
+            "--",
+            "sh",
+            "-c",
+            "trap '' USR1; kill -USR1 $PPID; sleep 0.2; exit 3",
+        ])
         .run();
     out.code_is(3);
     for needle in [
         "nsinit: spawned sh as pid ",
+        "nsinit: forwarded SIGUSR1 to pid ",
         "exited with status 3",
         "nsinit: exiting with status 3",
     ] {
         out.stderr_has(needle);
     }
+    let out = Cmd::tool("nsinit")
+        .args([
+            "-vv",
+            "--",
+            "sh",
+            "-c",
+            "sh -c 'sleep 0.1 & echo $!'; sleep 0.4",
+        ])
+        .run();
+    out.ok();
+    out.stderr_has(&format!("nsinit: reaped pid {}", out.out()));
     let quiet = Cmd::tool("nsinit").args(["--", "true"]).run();
     assert_eq!(quiet.stderr, "", "{quiet:?}");
     // tini's license and version flags.
