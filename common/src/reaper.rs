@@ -55,7 +55,7 @@ pub enum WaitMode {
     #[default]
     Main,
     /// Shut down the remaining commands only, then wait until every descendant has exited
-    /// on its own.
+    /// on its own (SIGINT/SIGTERM sent to the init meanwhile shuts them down after all).
     All,
 }
 
@@ -86,7 +86,8 @@ pub struct ReaperConfig {
     /// (tini `-g`).
     pub process_group: bool,
     /// Start each command as a session leader owning the terminal; signals go to its
-    /// process group; TSTP/TTIN/TTOU stop the init too after forwarding (dumb-init's default).
+    /// process group; TSTP/TTIN/TTOU stop it (as SIGSTOP: its group is orphaned) and the init
+    /// too (dumb-init's default).
     pub setsid: bool,
     /// Forward signal `.0` as `.1`; `.1 == 0` drops it (dumb-init `-r`). Last one wins.
     pub rewrite: Vec<(i32, i32)>,
@@ -94,7 +95,8 @@ pub struct ReaperConfig {
     pub success_codes: Vec<u8>,
     /// Parent-death signal for the init itself (tini `-p`); it is forwarded like any other.
     pub parent_death_signal: Option<i32>,
-    /// 0 quiet; 1 spawn, exit, shutdown; 2 also every forward and reap.
+    /// 0 quiet; 1 spawn, forward, exit of each command, shutdown; 2 also every reaped
+    /// orphan.
     pub verbosity: u8,
     /// Log `Reaped zombie process with pid=N` for every reaped process that is not a command
     /// (tini `-w`).
@@ -182,15 +184,29 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         }
         None => None,
     };
-    let inherited = Inherited::capture_and_block()?;
-    if !pid1 {
-        nix::sys::prctl::set_child_subreaper(true)
-            .map_err(|e| Error::errno("cannot become a child subreaper", e))?;
-    }
-    if let Some(sig) = cfg.parent_death_signal {
-        let parent = nix::unistd::getppid().as_raw();
-        spawn::set_parent_death_signal(sig, parent)?;
-    }
+    let remove_pid_file = |pid_file: &Option<(PathBuf, std::fs::File)>| {
+        if let Some((p, _)) = pid_file {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    let prepared = Inherited::capture_and_block().and_then(|inh| {
+        if !pid1 {
+            nix::sys::prctl::set_child_subreaper(true)
+                .map_err(|e| Error::errno("cannot become a child subreaper", e))?;
+        }
+        if let Some(sig) = cfg.parent_death_signal {
+            let parent = nix::unistd::getppid().as_raw();
+            spawn::set_parent_death_signal(sig, parent)?;
+        }
+        Ok(inh)
+    });
+    let inherited = match prepared {
+        Ok(inh) => inh,
+        Err(e) => {
+            remove_pid_file(&pid_file);
+            return Err(e);
+        }
+    };
     let foreground = cfg.foreground && !cfg.setsid && owns_terminal_foreground();
     let mut init = Init {
         cfg,
@@ -203,6 +219,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         no_children: false,
         foreground,
         pause_exit: false,
+        stop_waiting: false,
     };
     for (i, argv) in commands.iter().enumerate() {
         match init.spawn(argv, i == 0, &inherited) {
@@ -213,6 +230,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             }),
             Err(e) => {
                 init.abort_spawned();
+                remove_pid_file(&pid_file);
                 return Err(e);
             }
         }
@@ -229,16 +247,28 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
     if cfg.chdir_root {
         let _ = nix::unistd::chdir("/");
     }
-    if cfg.close_fds {
+    let closed = if cfg.close_fds {
         // Nothing of ours is open yet (the pid file is closed): the signalfd comes next.
-        sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))?;
-    }
-    let sfd = SignalFd::with_flags(
-        &SigSet::all(),
-        SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
-    )
-    .map_err(|e| Error::errno("cannot create a signalfd", e))?;
-    let result = init.event_loop(&sfd);
+        sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))
+    } else {
+        Ok(())
+    };
+    let sfd = closed.and_then(|()| {
+        SignalFd::with_flags(
+            &SigSet::all(),
+            SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
+        )
+        .map_err(|e| Error::errno("cannot create a signalfd", e))
+    });
+    let result = match sfd {
+        Ok(sfd) => init.event_loop(&sfd),
+        Err(e) => {
+            // Without a signalfd nothing can be supervised: take the commands down rather
+            // than leave them unreaped.
+            init.abort_spawned();
+            Err(e)
+        }
+    };
     if let Some(p) = pid_file_path {
         let _ = std::fs::remove_file(p);
     }
@@ -325,6 +355,9 @@ struct Init<'a> {
     foreground: bool,
     /// Pause mode ended by SIGINT/SIGTERM.
     pause_exit: bool,
+    /// SIGINT/SIGTERM arrived while [`WaitMode::All`] was waiting for the descendants: they
+    /// are shut down as with [`WaitMode::Main`].
+    stop_waiting: bool,
 }
 
 impl Init<'_> {
@@ -461,6 +494,22 @@ impl Init<'_> {
             return;
         }
         let name = crate::cli::signal_name(sig);
+        let stop = sig == libc::SIGINT || sig == libc::SIGTERM;
+        if stop && self.triggered && self.cfg.wait == WaitMode::All && !self.stop_waiting {
+            // --wait=all was waiting for the descendants to finish on their own; being asked
+            // to stop means: shut them down now, with the grace period.
+            self.log(
+                1,
+                format_args!("received SIG{name}, shutting down the descendants"),
+            );
+            self.stop_waiting = true;
+            if self.signal_rest(libc::SIGTERM) {
+                self.signal_rest(libc::SIGCONT);
+                let deadline = Instant::now() + self.cfg.grace;
+                self.kill_at = Some(self.kill_at.map_or(deadline, |t| t.min(deadline)));
+            }
+            return;
+        }
         if self.cmds.is_empty() {
             if sig == libc::SIGINT || sig == libc::SIGTERM {
                 self.log(1, format_args!("received SIG{name}, exiting"));
@@ -475,22 +524,28 @@ impl Init<'_> {
         }
         let to = self.cfg.rewritten(sig);
         if to == 0 {
-            self.log(2, format_args!("dropped SIG{name}"));
+            self.log(1, format_args!("dropped SIG{name}"));
             return;
         }
-        self.forward(to);
+        let job_stop =
+            self.cfg.setsid && matches!(to, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU);
+        if job_stop {
+            // dumb-init's setsid mode: the command's session has no parent in it, so its
+            // process group is orphaned and the kernel discards TSTP/TTIN/TTOU with a default
+            // action: stop the group with SIGSTOP instead.
+            self.forward(libc::SIGSTOP);
+        } else {
+            self.forward(to);
+        }
         if (sig == libc::SIGTERM || sig == libc::SIGINT)
             && !self.triggered
             && self.kill_at.is_none()
         {
             self.kill_at = Some(Instant::now() + self.cfg.grace);
         }
-        if self.cfg.setsid
-            && !self.pid1
-            && matches!(to, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU)
-        {
-            // dumb-init's setsid mode: the group stopped, so stop ourselves too and let our
-            // parent's job control see it. SIGCONT comes back through the signalfd.
+        if job_stop && !self.pid1 {
+            // And stop ourselves, so our parent's job control sees it. SIGCONT comes back
+            // through the signalfd and is forwarded.
             let _ = sys::kill(self.me, libc::SIGSTOP);
         }
     }
@@ -509,7 +564,7 @@ impl Init<'_> {
             let t = self.target(c.pid);
             let r = sys::kill(t, sig);
             self.log(
-                2,
+                1,
                 format_args!(
                     "forwarded SIG{} to {} {}{}",
                     crate::cli::signal_name(sig),
@@ -658,12 +713,15 @@ impl Init<'_> {
         for c in self.cmds.iter().filter(|c| c.outcome.is_none()) {
             any |= sys::kill(self.target(c.pid), sig).is_ok();
         }
-        if self.cfg.wait == WaitMode::All {
+        if self.cfg.wait == WaitMode::All && !self.stop_waiting {
             return any;
         }
         if self.pid1 {
             any |= sys::kill(-1, sig).is_ok();
         } else {
+            // A deeper descendant could exit and its PID be reused between the walk and the
+            // kill; our own children cannot (only we reap them), and the window is a few
+            // microseconds of a shutdown.
             for pid in descendants(self.me) {
                 any |= sys::kill(pid, sig).is_ok();
             }

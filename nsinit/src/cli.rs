@@ -1,0 +1,751 @@
+//! What the user typed: the flags of tini, dumb-init and catatonit plus nsinit's own, their
+//! environment-variable twins, and the checks that need no syscall.
+//!
+//! Precedence: a flag on the command line, then `NSINIT_*`, then the anchors' own variables
+//! (`TINI_SUBREAPER`, `TINI_VERBOSITY`, `TINI_KILL_PROCESS_GROUP`, `DUMB_INIT_SETSID`).
+//! Option parsing stops at the first non-option (`nsinit echo -l` runs `echo -l`).
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use nsutils_common::cli::{parse_duration, parse_signal};
+use nsutils_common::reaper::{ExitOn, ReaperConfig, WaitMode};
+use nsutils_common::{Error, Result};
+
+/// The separator between several commands.
+pub const SEPARATOR: &str = ":::";
+
+/// `--wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitArg {
+    /// Exit when the run is over, shutting down what is left
+    Main,
+    /// Exit only when every descendant is gone
+    All,
+}
+
+/// `--exit-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExitOnArg {
+    /// The main (first) command exited
+    Main,
+    /// Any command exited
+    First,
+    /// Every command exited
+    All,
+}
+
+/// A PID 1 and subreaper: run COMMAND as a child, reap every zombie, forward every signal.
+///
+/// Accepts the flags of tini, dumb-init and catatonit. Several commands:
+/// `nsinit [OPTIONS] -- CMD1 ARGS ::: CMD2 ARGS`; the first is the main one. Each option also
+/// reads an environment variable (shown as [env: …]), for runtimes that cannot pass flags.
+#[derive(Debug, Parser, Default)]
+#[command(
+    name = "nsinit",
+    version,
+    about,
+    disable_version_flag = true,
+    after_help = "Exit status: the main command's (128+N if killed by signal N), 125 if nsinit \
+                  itself failed, 126/127 if the command could not be executed / was not found."
+)]
+pub struct Cli {
+    /// Register as a child subreaper (always done when not PID 1; accepted for tini)
+    /// [env: NSINIT_SUBREAPER, TINI_SUBREAPER]
+    #[arg(short = 's', long = "subreaper")]
+    pub subreaper: bool,
+
+    /// Signal nsinit gets when its parent dies (forwarded like any other) [env: NSINIT_PDEATHSIG]
+    #[arg(short = 'p', long = "pdeathsig", value_name = "SIGNAL", value_parser = parse_signal)]
+    pub pdeathsig: Option<i32>,
+
+    /// More log lines on stderr: -v spawn, forward, exit, shutdown; -vv every reaped orphan
+    /// [env: NSINIT_VERBOSITY=N, TINI_VERBOSITY=N+1]
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log "Reaped zombie process with pid=N" for each reaped process that is not a command
+    /// [env: NSINIT_WARN_ON_REAP]
+    #[arg(short = 'w', long = "warn-on-reap")]
+    pub warn_on_reap: bool,
+
+    /// Send signals to each command's process group
+    /// [env: NSINIT_KILL_PROCESS_GROUP, TINI_KILL_PROCESS_GROUP]
+    #[arg(short = 'g', long = "process-group")]
+    pub process_group: bool,
+
+    /// Report exit code CODE (0-255, after 128+N) as 0; repeatable
+    /// [env: NSINIT_REMAP_EXIT=CODE,…]
+    #[arg(short = 'e', long = "remap-exit", value_name = "CODE", action = ArgAction::Append)]
+    pub remap_exit: Vec<u8>,
+
+    /// Forward signal S as R (names or numbers); R=0 drops S; repeatable
+    /// [env: NSINIT_REWRITE=S:R,…]
+    #[arg(short = 'r', long = "rewrite", value_name = "S:R", value_parser = parse_rewrite, action = ArgAction::Append)]
+    pub rewrite: Vec<(i32, i32)>,
+
+    /// Signals go to the command only, not its group (dumb-init -c; the default)
+    /// [env: NSINIT_SINGLE_CHILD, DUMB_INIT_SETSID=0]
+    #[arg(short = 'c', long = "single-child", conflicts_with = "setsid")]
+    pub single_child: bool,
+
+    /// Start the command as a session leader owning the terminal; signals go to its group;
+    /// TSTP/TTIN/TTOU stop the group (as SIGSTOP) and nsinit (dumb-init's default mode)
+    /// [env: NSINIT_SETSID, DUMB_INIT_SETSID=1]
+    #[arg(long = "setsid")]
+    pub setsid: bool,
+
+    /// No command: reap orphans until SIGINT or SIGTERM, then exit 0 (catatonit -P)
+    /// [env: NSINIT_PAUSE]
+    #[arg(short = 'P', long = "pause")]
+    pub pause: bool,
+
+    /// Time between SIGTERM and SIGKILL at shutdown, and after a forwarded SIGTERM/SIGINT
+    /// (500ms, 10s, 1m; default 5s) [env: NSINIT_GRACE]
+    #[arg(long = "grace", value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<Duration>,
+
+    /// When the run is over: shut down what is left and exit (main), or wait until every
+    /// descendant has exited on its own (all) [env: NSINIT_WAIT]
+    #[arg(long = "wait", value_name = "WHEN", value_enum)]
+    pub wait: Option<WaitArg>,
+
+    /// With several commands, which exits end the run [env: NSINIT_EXIT_ON]
+    #[arg(long = "exit-on", value_name = "WHICH", value_enum)]
+    pub exit_on: Option<ExitOnArg>,
+
+    /// Write the main command's PID to FILE (removed at exit) [env: NSINIT_PID_FILE]
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Show the licence and exit
+    #[arg(short = 'l', short_alias = 'L', long = "license")]
+    pub license: bool,
+
+    /// Show the version and exit
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
+
+    /// The command(s): CMD [ARGS…] [::: CMD [ARGS…]]…
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// `S:R` of `-r`: two signals; R may be 0 (drop).
+pub fn parse_rewrite(s: &str) -> std::result::Result<(i32, i32), String> {
+    let (from, to) = s
+        .split_once(':')
+        .ok_or_else(|| format!("invalid rewrite '{s}': expected S:R, e.g. TERM:INT or 15:0"))?;
+    let from = parse_signal(from).map_err(|e| format!("in rewrite '{s}': {e}"))?;
+    let to = if to.trim() == "0" {
+        0
+    } else {
+        parse_signal(to).map_err(|e| format!("in rewrite '{s}': {e}"))?
+    };
+    Ok((from, to))
+}
+
+/// Split `CMD1 … ::: CMD2 …` into commands; an empty one is an error.
+pub fn split_commands(args: Vec<OsString>) -> Result<Vec<Vec<OsString>>> {
+    if args.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![Vec::new()];
+    for a in args {
+        if a == OsStr::new(SEPARATOR) {
+            out.push(Vec::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(a);
+        }
+    }
+    if let Some(i) = out.iter().position(Vec::is_empty) {
+        return Err(Error::msg(format!(
+            "command {} of {} is empty (nothing between two '{SEPARATOR}' or at an end)",
+            i + 1,
+            out.len()
+        ))
+        .hint(format!(
+            "write commands as CMD1 ARGS {SEPARATOR} CMD2 ARGS, each non-empty"
+        )));
+    }
+    Ok(out)
+}
+
+/// Parse the arguments without clap, for the common case: building clap's `Command` touches
+/// a few hundred KB of code and heap, which is most of an init's resident memory. Returns
+/// `None` for anything unusual (help, version, licence, a bad or repeated value, `-p=9`):
+/// clap then parses and reports exactly as always. A unit test checks that whenever this
+/// returns `Some`, clap returns the same thing.
+pub fn parse_fast(args: &[OsString]) -> Option<Cli> {
+    let mut cli = Cli::default();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut i = 0;
+    // Each option that takes one value may appear once (clap's rule for `Option<T>`).
+    fn once<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> Option<()> {
+        if seen.contains(&name) {
+            return None;
+        }
+        seen.push(name);
+        Some(())
+    }
+    fn value(args: &[OsString], i: &mut usize, attached: Option<&str>) -> Option<String> {
+        if let Some(v) = attached {
+            return Some(v.to_string());
+        }
+        *i += 1;
+        let v = args.get(*i)?.to_str()?;
+        if v.starts_with('-') {
+            return None;
+        }
+        Some(v.to_string())
+    }
+    while i < args.len() {
+        let a = args[i].to_str()?;
+        if a == "--" {
+            cli.command = args[i + 1..].to_vec();
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let flag = |set: &mut bool| -> Option<()> {
+                if attached.is_some() || *set {
+                    return None;
+                }
+                *set = true;
+                Some(())
+            };
+            match name {
+                "subreaper" => flag(&mut cli.subreaper)?,
+                "warn-on-reap" => flag(&mut cli.warn_on_reap)?,
+                "process-group" => flag(&mut cli.process_group)?,
+                "single-child" => flag(&mut cli.single_child)?,
+                "setsid" => flag(&mut cli.setsid)?,
+                "pause" => flag(&mut cli.pause)?,
+                "verbose" if attached.is_none() => cli.verbose = cli.verbose.checked_add(1)?,
+                "pdeathsig" => {
+                    once(&mut seen, "p")?;
+                    cli.pdeathsig = Some(parse_signal(&value(args, &mut i, attached)?).ok()?);
+                }
+                "remap-exit" => cli
+                    .remap_exit
+                    .push(value(args, &mut i, attached)?.parse().ok()?),
+                "rewrite" => cli
+                    .rewrite
+                    .push(parse_rewrite(&value(args, &mut i, attached)?).ok()?),
+                "grace" => {
+                    once(&mut seen, "grace")?;
+                    cli.grace = Some(parse_duration(&value(args, &mut i, attached)?).ok()?);
+                }
+                "wait" => {
+                    once(&mut seen, "wait")?;
+                    cli.wait =
+                        Some(WaitArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
+                }
+                "exit-on" => {
+                    once(&mut seen, "exit-on")?;
+                    cli.exit_on =
+                        Some(ExitOnArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
+                }
+                "pid-file" => {
+                    once(&mut seen, "pid-file")?;
+                    let v = value(args, &mut i, attached)?;
+                    if v.is_empty() {
+                        return None;
+                    }
+                    cli.pid_file = Some(PathBuf::from(v));
+                }
+                _ => return None,
+            }
+        } else if let Some(shorts) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
+            for (pos, c) in shorts.char_indices() {
+                let rest = &shorts[pos + c.len_utf8()..];
+                let attached = (!rest.is_empty()).then_some(rest);
+                let flag = |set: &mut bool| -> Option<()> {
+                    if *set {
+                        return None;
+                    }
+                    *set = true;
+                    Some(())
+                };
+                match c {
+                    's' => flag(&mut cli.subreaper)?,
+                    'w' => flag(&mut cli.warn_on_reap)?,
+                    'g' => flag(&mut cli.process_group)?,
+                    'c' => flag(&mut cli.single_child)?,
+                    'P' => flag(&mut cli.pause)?,
+                    'v' => cli.verbose = cli.verbose.checked_add(1)?,
+                    'p' | 'e' | 'r' => {
+                        if attached.is_some_and(|r| r.starts_with('=')) {
+                            return None;
+                        }
+                        let v = value(args, &mut i, attached)?;
+                        match c {
+                            'p' => {
+                                once(&mut seen, "p")?;
+                                cli.pdeathsig = Some(parse_signal(&v).ok()?);
+                            }
+                            'e' => cli.remap_exit.push(v.parse().ok()?),
+                            _ => cli.rewrite.push(parse_rewrite(&v).ok()?),
+                        }
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        } else {
+            cli.command = args[i..].to_vec();
+            break;
+        }
+        i += 1;
+    }
+    if cli.single_child && cli.setsid {
+        return None;
+    }
+    Some(cli)
+}
+
+/// What to run: either the licence text or a reaper configuration and the commands.
+#[derive(Debug)]
+pub enum Action {
+    /// `-l`: print the licence.
+    License,
+    /// Run these commands under the init loop (none: pause mode).
+    Run(Box<ReaperConfig>, Vec<Vec<OsString>>),
+}
+
+/// A boolean environment variable of ours: 1/true/yes/on, 0/false/no/off/empty.
+fn env_bool(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>> {
+    let Some(v) = env(name) else {
+        return Ok(None);
+    };
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(Some(true)),
+        "" | "0" | "false" | "no" | "off" => Ok(Some(false)),
+        _ => Err(Error::msg(format!(
+            "invalid {name} '{v}': expected 1 or 0 (true/false, yes/no, on/off)"
+        ))),
+    }
+}
+
+/// A value of ours from the environment, parsed with the same parser as its flag.
+fn env_parse<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => parse(&v)
+            .map(Some)
+            .map_err(|e| Error::msg(format!("{name}: {e}"))),
+    }
+}
+
+/// A comma- or space-separated list from the environment.
+fn env_list<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Vec<T>> {
+    let Some(v) = env(name) else {
+        return Ok(Vec::new());
+    };
+    v.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(|e| Error::msg(format!("{name}: {e}"))))
+        .collect()
+}
+
+fn parse_code(s: &str) -> std::result::Result<u8, String> {
+    s.trim()
+        .parse::<u8>()
+        .map_err(|_| format!("invalid exit code '{s}': expected 0 to 255"))
+}
+
+fn value_enum<T: ValueEnum>(s: &str) -> std::result::Result<T, String> {
+    T::from_str(s.trim(), true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("invalid value '{s}': expected one of {}", names.join(", "))
+    })
+}
+
+impl Cli {
+    /// Merge the environment (read through `env`, so tests need not touch the process's)
+    /// and check what clap cannot.
+    pub fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Action> {
+        if self.license {
+            return Ok(Action::License);
+        }
+        // Validate every variable even when its flag wins: a typo should not hide.
+        let e_subreaper = env_bool(env, "NSINIT_SUBREAPER")?;
+        let e_pdeath = env_parse(env, "NSINIT_PDEATHSIG", parse_signal)?;
+        let e_verb = env_parse(env, "NSINIT_VERBOSITY", |s| {
+            s.trim()
+                .parse::<u8>()
+                .map_err(|_| format!("invalid verbosity '{s}': expected a number"))
+        })?;
+        let tini_verb = env("TINI_VERBOSITY").and_then(|s| s.trim().parse::<u8>().ok());
+        let e_warn = env_bool(env, "NSINIT_WARN_ON_REAP")?;
+        let e_pgrp = env_bool(env, "NSINIT_KILL_PROCESS_GROUP")?;
+        let e_remap = env_list(env, "NSINIT_REMAP_EXIT", parse_code)?;
+        let e_rewrite = env_list(env, "NSINIT_REWRITE", parse_rewrite)?;
+        let e_single = env_bool(env, "NSINIT_SINGLE_CHILD")?;
+        let e_setsid = env_bool(env, "NSINIT_SETSID")?;
+        let dumb_setsid = env("DUMB_INIT_SETSID").map(|v| v.trim() == "1");
+        let e_pause = env_bool(env, "NSINIT_PAUSE")?;
+        let e_grace = env_parse(env, "NSINIT_GRACE", parse_duration)?;
+        let e_wait = env_parse(env, "NSINIT_WAIT", value_enum::<WaitArg>)?;
+        let e_exit_on = env_parse(env, "NSINIT_EXIT_ON", value_enum::<ExitOnArg>)?;
+        let e_pid_file = env("NSINIT_PID_FILE").filter(|s| !s.is_empty());
+
+        // -s is redundant (nsinit always becomes a subreaper when not PID 1); parsed anyway.
+        let _ = self.subreaper || e_subreaper.unwrap_or(false) || env("TINI_SUBREAPER").is_some();
+
+        let setsid = if self.setsid {
+            true
+        } else if self.single_child {
+            false
+        } else if let Some(v) = e_setsid {
+            v
+        } else if e_single == Some(true) {
+            false
+        } else {
+            dumb_setsid.unwrap_or(false)
+        };
+        let pause = self.pause || e_pause.unwrap_or(false);
+        let commands = split_commands(self.command)?;
+        if pause && !commands.is_empty() {
+            return Err(Error::msg("--pause takes no command")
+                .hint("drop the command, or drop --pause (and NSINIT_PAUSE)"));
+        }
+        if !pause && commands.is_empty() {
+            return Err(Error::msg("no command given")
+                .hint("nsinit [OPTIONS] -- COMMAND [ARGS]…, or --pause to only reap"));
+        }
+        let verbosity = if self.verbose > 0 {
+            self.verbose
+        } else {
+            e_verb
+                .or(tini_verb.map(|v| v.saturating_sub(1)))
+                .unwrap_or(0)
+        };
+        let mut remap = e_remap;
+        remap.extend(self.remap_exit);
+        let mut rewrite = e_rewrite;
+        rewrite.extend(self.rewrite);
+        let wait = match self.wait.or(e_wait) {
+            Some(WaitArg::All) => WaitMode::All,
+            Some(WaitArg::Main) | None => WaitMode::Main,
+        };
+        let exit_on = match self.exit_on.or(e_exit_on) {
+            Some(ExitOnArg::First) => ExitOn::First,
+            Some(ExitOnArg::All) => ExitOn::All,
+            Some(ExitOnArg::Main) | None => ExitOn::Main,
+        };
+        let cfg = ReaperConfig {
+            grace: self
+                .grace
+                .or(e_grace)
+                .unwrap_or(ReaperConfig::default().grace),
+            wait,
+            exit_on,
+            process_group: self.process_group
+                || e_pgrp.unwrap_or(false)
+                || env("TINI_KILL_PROCESS_GROUP").is_some(),
+            setsid,
+            rewrite,
+            success_codes: remap,
+            parent_death_signal: self.pdeathsig.or(e_pdeath),
+            verbosity,
+            log_reaped: self.warn_on_reap || e_warn.unwrap_or(false),
+            pid_file: self.pid_file.or(e_pid_file.map(PathBuf::from)),
+            ..ReaperConfig::default()
+        };
+        Ok(Action::Run(Box::new(cfg), commands))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("nsinit").chain(args.iter().copied()))
+    }
+
+    fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<Action> {
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse(args).expect("clap").resolve(&|k| map.get(k).cloned())
+    }
+
+    fn cfg(args: &[&str], env: &[(&str, &str)]) -> (ReaperConfig, Vec<Vec<OsString>>) {
+        match resolve(args, env).expect("resolve") {
+            Action::Run(c, cmds) => (*c, cmds),
+            Action::License => panic!("licence"),
+        }
+    }
+
+    /// Whenever the fast parser answers, clap answers the same.
+    #[test]
+    fn fast_parser_agrees_with_clap() {
+        let corpus: &[&[&str]] = &[
+            &["true"],
+            &["--", "true"],
+            &["--", "echo", "-l", "--", "x"],
+            &["echo", "-l", "-v"],
+            &["-s", "-v", "-w", "-g", "--", "x"],
+            &["-swgv", "x"],
+            &["-vvv", "x"],
+            &["-v", "-v", "--verbose", "x"],
+            &["-p", "SIGKILL", "x"],
+            &["-pTERM", "x"],
+            &["-p=9", "x"],
+            &["--pdeathsig=9", "x"],
+            &["--pdeathsig", "usr1", "x"],
+            &["-p", "1", "-p", "2", "x"],
+            &[
+                "-e",
+                "3",
+                "-e143",
+                "--remap-exit=4",
+                "--remap-exit",
+                "5",
+                "x",
+            ],
+            &["-e", "256", "x"],
+            &[
+                "-r",
+                "TERM:INT",
+                "-r15:0",
+                "--rewrite=HUP:0",
+                "--rewrite",
+                "1:2",
+                "x",
+            ],
+            &["-r", "TERM", "x"],
+            &["-c", "x"],
+            &["--single-child", "x"],
+            &["--setsid", "x"],
+            &["-c", "--setsid", "x"],
+            &["-P"],
+            &["--pause"],
+            &["-P", "x"],
+            &["--grace=500ms", "x"],
+            &["--grace", "10s", "x"],
+            &["--grace", "soon", "x"],
+            &["--grace=1s", "--grace=2s", "x"],
+            &["--wait=all", "--exit-on=first", "a", ":::", "b"],
+            &["--wait", "main", "--exit-on", "all", "--", "a", ":::", "b"],
+            &["--wait=ALL", "x"],
+            &["--exit-on=last", "x"],
+            &["--pid-file=/run/p", "x"],
+            &["--pid-file", "/run/p", "x"],
+            &["--pid-file=", "x"],
+            &["-s", "-s", "x"],
+            &["--setsid", "--setsid", "x"],
+            &["--bogus", "x"],
+            &["-Z", "x"],
+            &["-h"],
+            &["--help"],
+            &["-V"],
+            &["--version"],
+            &["-l"],
+            &["-L"],
+            &["--license"],
+            &["-", "x"],
+            &["-p"],
+            &["-e"],
+            &["--grace"],
+            &["-p", "-9", "x"],
+            &["--verbose=2", "x"],
+            &["--setsid=1", "x"],
+            &[],
+        ];
+        let mut fast_used = 0;
+        for args in corpus {
+            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
+            let clap = parse(args);
+            if let Some(fast) = parse_fast(&os) {
+                fast_used += 1;
+                let clap = clap.unwrap_or_else(|e| panic!("{args:?}: fast ok, clap: {e}"));
+                assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{args:?}");
+            }
+        }
+        assert!(
+            fast_used >= 25,
+            "the fast path answered only {fast_used} cases"
+        );
+        // The everyday forms never need clap.
+        for args in [
+            &["--", "x"][..],
+            &["-g", "x"],
+            &["--grace=2s", "--", "x"],
+            &["-P"],
+        ] {
+            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
+            assert!(parse_fast(&os).is_some(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn parsing_stops_at_the_first_non_option() {
+        let (_, cmds) = cfg(&["echo", "-l", "-v"], &[]);
+        assert_eq!(cmds, [vec!["echo", "-l", "-v"]]);
+        assert!(parse(&["--bogus", "x"]).is_err());
+        assert!(parse(&["-Z"]).is_err());
+        let (c, cmds) = cfg(&["-vv", "--", "ls", "-g"], &[]);
+        assert_eq!(c.verbosity, 2);
+        assert!(!c.process_group);
+        assert_eq!(cmds, [vec!["ls", "-g"]]);
+    }
+
+    #[test]
+    fn tini_flags() {
+        let (c, _) = cfg(
+            &[
+                "-s", "-p", "SIGKILL", "-w", "-g", "-e", "143", "-e", "3", "true",
+            ],
+            &[],
+        );
+        assert_eq!(c.parent_death_signal, Some(9));
+        assert!(c.log_reaped && c.process_group);
+        assert_eq!(c.success_codes, [143, 3]);
+        assert!(parse(&["-e", "256", "x"]).is_err());
+        assert!(parse(&["-p", "NOPE", "x"]).is_err());
+        assert!(matches!(resolve(&["-l"], &[]), Ok(Action::License)));
+        assert!(matches!(resolve(&["-L"], &[]), Ok(Action::License)));
+    }
+
+    #[test]
+    fn dumb_init_flags() {
+        let (c, _) = cfg(&["-r", "TERM:INT", "--rewrite=10:0", "x"], &[]);
+        assert_eq!(c.rewrite, [(15, 2), (10, 0)]);
+        assert!(!c.setsid);
+        assert!(cfg(&["--setsid", "x"], &[]).0.setsid);
+        assert!(cfg(&["x"], &[("DUMB_INIT_SETSID", "1")]).0.setsid);
+        assert!(!cfg(&["-c", "x"], &[("DUMB_INIT_SETSID", "1")]).0.setsid);
+        assert!(parse(&["-c", "--setsid", "x"]).is_err());
+        for bad in ["15", "15:", "FOO:1", "1:BAR", ":"] {
+            assert!(parse(&["-r", bad, "x"]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pause_mode() {
+        let (_, cmds) = cfg(&["-P"], &[]);
+        assert!(cmds.is_empty());
+        let e = resolve(&["-P", "sleep", "1"], &[]).expect_err("pause with command");
+        assert_eq!(e.to_string(), "--pause takes no command");
+        assert!(resolve(&[], &[]).is_err());
+        assert!(matches!(
+            resolve(&[], &[("NSINIT_PAUSE", "1")]),
+            Ok(Action::Run(_, c)) if c.is_empty()
+        ));
+    }
+
+    #[test]
+    fn several_commands() {
+        let (_, cmds) = cfg(&["--", "a", "1", ":::", "b", ":::", "c", "-x"], &[]);
+        assert_eq!(cmds, [vec!["a", "1"], vec!["b"], vec!["c", "-x"]]);
+        for bad in [
+            &["a", ":::"][..],
+            &[":::", "a"],
+            &["a", ":::", ":::", "b"],
+            &[":::"],
+        ] {
+            let e = resolve(bad, &[]).expect_err("empty command");
+            assert!(e.to_string().contains("is empty"), "{e}");
+        }
+    }
+
+    #[test]
+    fn own_options_and_defaults() {
+        let (c, _) = cfg(&["x"], &[]);
+        assert_eq!(c.grace, Duration::from_secs(5));
+        assert_eq!(c.wait, WaitMode::Main);
+        assert_eq!(c.exit_on, ExitOn::Main);
+        let (c, _) = cfg(
+            &[
+                "--grace=500ms",
+                "--wait=all",
+                "--exit-on",
+                "first",
+                "--pid-file=/p",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(c.grace, Duration::from_millis(500));
+        assert_eq!(c.wait, WaitMode::All);
+        assert_eq!(c.exit_on, ExitOn::First);
+        assert_eq!(c.pid_file, Some(PathBuf::from("/p")));
+        assert!(parse(&["--grace=soon", "x"]).is_err());
+        assert!(parse(&["--wait=some", "x"]).is_err());
+        assert!(parse(&["--exit-on=last", "x"]).is_err());
+    }
+
+    #[test]
+    fn environment_twins() {
+        let env = [
+            ("NSINIT_GRACE", "2s"),
+            ("NSINIT_WAIT", "all"),
+            ("NSINIT_EXIT_ON", "all"),
+            ("NSINIT_VERBOSITY", "2"),
+            ("NSINIT_WARN_ON_REAP", "yes"),
+            ("NSINIT_KILL_PROCESS_GROUP", "1"),
+            ("NSINIT_REMAP_EXIT", "1,2"),
+            ("NSINIT_REWRITE", "TERM:QUIT USR1:0"),
+            ("NSINIT_PDEATHSIG", "TERM"),
+            ("NSINIT_PID_FILE", "/run/x.pid"),
+            ("NSINIT_SETSID", "1"),
+        ];
+        let (c, _) = cfg(&["x"], &env);
+        assert_eq!(c.grace, Duration::from_secs(2));
+        assert_eq!(c.wait, WaitMode::All);
+        assert_eq!(c.exit_on, ExitOn::All);
+        assert_eq!(c.verbosity, 2);
+        assert!(c.log_reaped && c.process_group && c.setsid);
+        assert_eq!(c.success_codes, [1, 2]);
+        assert_eq!(c.rewrite, [(15, 3), (10, 0)]);
+        assert_eq!(c.parent_death_signal, Some(15));
+        assert_eq!(c.pid_file, Some(PathBuf::from("/run/x.pid")));
+        // Flags win over the environment.
+        let (c, _) = cfg(&["--grace=1s", "-v", "x"], &env);
+        assert_eq!(c.grace, Duration::from_secs(1));
+        assert_eq!(c.verbosity, 1);
+        // tini's variables.
+        let (c, _) = cfg(
+            &["x"],
+            &[
+                ("TINI_VERBOSITY", "3"),
+                ("TINI_KILL_PROCESS_GROUP", ""),
+                ("TINI_SUBREAPER", ""),
+            ],
+        );
+        assert_eq!(c.verbosity, 2);
+        assert!(c.process_group);
+        // Bad values are errors, named.
+        for (k, v) in [
+            ("NSINIT_GRACE", "soon"),
+            ("NSINIT_WAIT", "x"),
+            ("NSINIT_PAUSE", "maybe"),
+            ("NSINIT_REWRITE", "1"),
+            ("NSINIT_REMAP_EXIT", "300"),
+        ] {
+            let e = resolve(&["x"], &[(k, v)]).expect_err(k);
+            assert!(e.to_string().contains(k), "{e}");
+        }
+    }
+}
