@@ -52,9 +52,10 @@ fn read_byte(f: &mut File) -> Option<u8> {
 pub fn run(plan: Plan) -> Result<Outcome> {
     // A forked child in a new PID namespace sees getppid() == 0: it tells whether we died
     // before its PDEATHSIG was armed by polling this pidfd instead.
-    let me = match plan.kill_child {
-        Some(_) => Some(PidFd::open(nix::unistd::getpid().as_raw())?),
-        None => None,
+    let me = if plan.kill_child.is_some() || (plan.fork && plan.block_fd.is_some()) {
+        Some(PidFd::open(nix::unistd::getpid().as_raw())?)
+    } else {
+        None
     };
     let mut helper = if plan.needs_helper() {
         Some(Helper::start(&plan)?)
@@ -104,6 +105,10 @@ pub fn run(plan: Plan) -> Result<Outcome> {
 struct ChildSync {
     status: Option<File>,
     go: Option<File>,
+    /// nsrun's pidfd, opened before the fork, for `--block-fd`: see [`ChildSync::block`].
+    parent: Option<PidFd>,
+    /// `--kill-child` armed PDEATHSIG already.
+    kill_child: bool,
 }
 
 impl ChildSync {
@@ -117,6 +122,25 @@ impl ChildSync {
             let _ = s.write_all(b"R");
         }
         read_byte(&mut go).is_some()
+    }
+
+    /// Wait on `--block-fd`. nsrun closed the `go` pipe when it let us go, so its death
+    /// would no longer be seen here: a SIGKILLed nsrun would leave this child to run the
+    /// command unsupervised, after the helper undid the persisting. Die with nsrun while
+    /// waiting (PDEATHSIG, its race closed by the pidfd), then disarm again unless
+    /// `--kill-child` wants it.
+    fn block(&mut self, plan: &mut Plan) -> Result<()> {
+        let arm = !self.kill_child && plan.block_fd.is_some();
+        if let (true, Some(parent)) = (arm, self.parent.as_ref()) {
+            spawn::set_parent_death_signal_pidfd(libc::SIGKILL, parent)?;
+        }
+        handoff::block(plan)?;
+        if arm {
+            nix::sys::prctl::set_pdeathsig(None)
+                .map_err(|e| Error::errno("cannot reset PR_SET_PDEATHSIG", e))?;
+        }
+        self.parent = None;
+        Ok(())
     }
 
     /// The command starts in this process without an exec of ours (`--init`).
@@ -160,16 +184,17 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
             if let Some(pf) = plan.pid_file.as_mut() {
                 pf.keep(); // the parent owns it
             }
-            let sync = ChildSync {
-                status: status.map(|(_, w)| w),
-                go: go.map(|(r, _)| r),
-            };
             nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
                 .map_err(|e| Error::errno("cannot unblock signals", e))?;
             if let (Some(sig), Some(me)) = (plan.kill_child, me.as_ref()) {
                 spawn::set_parent_death_signal_pidfd(sig, me)?;
             }
-            drop(me);
+            let sync = ChildSync {
+                status: status.map(|(_, w)| w),
+                go: go.map(|(r, _)| r),
+                parent: me,
+                kill_child: plan.kill_child.is_some(),
+            };
             command(plan, None, Some(sync))
         }
         ForkResult::Parent(child) => {
@@ -254,7 +279,10 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         }
         None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw())?,
     }
-    handoff::block(&mut plan)?;
+    match sync.as_mut() {
+        Some(s) => s.block(&mut plan)?,
+        None => handoff::block(&mut plan)?,
+    }
     let argv = std::mem::take(&mut plan.argv);
     setup::environment(&plan);
     if plan.init {
