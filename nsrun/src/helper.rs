@@ -45,6 +45,8 @@ struct Work {
     persist: Vec<Persist>,
     persist_dir: Option<PathBuf>,
     is_root: bool,
+    /// The pid file nsrun created: removed with the rest when the command never ran.
+    pid_file: Option<PathBuf>,
     /// Our copies of `--info-fd` and friends: closed in the helper, so a caller waiting for
     /// EOF on one is not kept waiting by it.
     user_fds: Vec<i32>,
@@ -65,6 +67,11 @@ impl Helper {
             persist: plan.persist.clone(),
             persist_dir: plan.persist_dir.clone(),
             is_root: plan.is_root,
+            pid_file: plan
+                .pid_file
+                .as_ref()
+                .and_then(|p| p.created_path())
+                .map(Path::to_path_buf),
             user_fds: [&plan.info_fd, &plan.block_fd, &plan.ready_fd]
                 .into_iter()
                 .flatten()
@@ -200,6 +207,9 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
     // EOF: nsrun has exec'd, or exited. Anything but a final `C` means failure.
     if verdict != Some(b'C') {
         done.undo();
+        if let Some(p) = &work.pid_file {
+            let _ = std::fs::remove_file(p);
+        }
     }
     drop(to_nsrun);
     0

@@ -68,6 +68,11 @@ impl PidFile {
     pub fn keep(&mut self) {
         self.keep = true;
     }
+
+    /// Its path when nsrun created it (and so must remove it if the command never runs).
+    pub fn created_path(&self) -> Option<&Path> {
+        self.created.then_some(self.path.as_path())
+    }
 }
 
 impl Drop for PidFile {
@@ -164,9 +169,14 @@ pub struct Plan {
 
 impl Plan {
     /// Whether a helper process must stay in the caller's namespaces: to write range maps
-    /// or to persist namespaces from outside.
+    /// or to persist namespaces from outside — or to remove the pid file we created should
+    /// nsrun be killed (SIGKILL) before the command runs: nothing else outlives nsrun.
     pub fn needs_helper(&self) -> bool {
         !self.persist.is_empty()
+            || self
+                .pid_file
+                .as_ref()
+                .is_some_and(|p| p.created_path().is_some())
             || self.uid_map.as_ref().is_some_and(|m| m.by_helper)
             || self.gid_map.as_ref().is_some_and(|m| m.by_helper)
     }
