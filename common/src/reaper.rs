@@ -114,6 +114,11 @@ pub struct ReaperConfig {
     /// Rewrite `LISTEN_PID` to the main command's PID when it names the init (socket
     /// activation).
     pub listen_pid: bool,
+    /// An fd (O_CLOEXEC, ≥ 3, unowned: `close_fds` closes it in the init after the spawn) to
+    /// which a command's child writes `E` when its exec fails, before it exits: the caller
+    /// that handed it over (`nsrun --init`) learns that the command never ran — EOF means it
+    /// was executed — and undoes what it persisted for it.
+    pub exec_failure_fd: Option<std::os::fd::RawFd>,
 }
 
 impl Default for ReaperConfig {
@@ -135,6 +140,7 @@ impl Default for ReaperConfig {
             close_fds: true,
             chdir_root: true,
             listen_pid: true,
+            exec_failure_fd: None,
         }
     }
 }
@@ -373,6 +379,9 @@ impl Init<'_> {
             ForkResult::Child => {
                 let err = self.exec_child(argv, main, inh);
                 crate::exit::print_error(self.cfg.prog, &err);
+                if let Some(fd) = self.cfg.exec_failure_fd {
+                    let _ = sys::write_raw(fd, b"E");
+                }
                 spawn::exit_child(err.exit_code());
             }
             ForkResult::Parent(pid) => {

@@ -199,6 +199,15 @@ pub fn set_fd_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// `write(2)` to a descriptor known only by number (one the process keeps open on purpose
+/// across a fork, without an owner that would close it twice).
+pub fn write_raw(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: the pointer and length come from a live slice; on a number that is not open
+    // write fails with EBADF and touches nothing.
+    let r = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    cvt(r as libc::c_long).map(|n| n as usize)
+}
+
 /// Whether a descriptor number is open.
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD reads flags only; EBADF on a closed number.

@@ -4,16 +4,19 @@
 //! command's.
 
 use std::ffi::OsString;
+use std::os::fd::RawFd;
 
 use nsutils_common::exit::Outcome;
 use nsutils_common::reaper::{self, ReaperConfig};
 use nsutils_common::Result;
 
 /// Run the reaper with the command as its only child. The caller owns no fd ≥ 3 any more
-/// (the reaper closes them all once the command is started).
-pub fn run(argv: Vec<OsString>) -> Result<Outcome> {
+/// (the reaper closes them all once the command is started), but may hand over one that
+/// the command's child writes `E` to if its exec fails.
+pub fn run(argv: Vec<OsString>, exec_failure_fd: Option<RawFd>) -> Result<Outcome> {
     let cfg = ReaperConfig {
         prog: "nsrun",
+        exec_failure_fd,
         ..ReaperConfig::default()
     };
     reaper::run(&cfg, vec![argv])

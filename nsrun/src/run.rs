@@ -143,9 +143,13 @@ impl ChildSync {
         Ok(())
     }
 
-    /// The command starts in this process without an exec of ours (`--init`).
-    fn started(mut self) {
-        self.status = None;
+    /// The command starts in this process without an exec of ours (`--init`): the status
+    /// pipe goes, unowned, to the reaper's command child, which reports a failed exec on it
+    /// (so the parent undoes the persisting as for any exec failure) or closes it by
+    /// executing; the reaper closes our copy after the spawn.
+    fn started(mut self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::IntoRawFd;
+        self.status.take().map(IntoRawFd::into_raw_fd)
     }
 }
 
@@ -286,13 +290,11 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
     let argv = std::mem::take(&mut plan.argv);
     setup::environment(&plan);
     if plan.init {
-        if let Some(s) = sync {
-            s.started();
-        }
+        let exec_failure_fd = sync.and_then(ChildSync::started);
         // The reaper closes every fd >= 3 once the command runs: own none of them.
         drop(plan);
         drop(helper);
-        return crate::init::run(argv);
+        return crate::init::run(argv, exec_failure_fd);
     }
     sys::set_signal_default(libc::SIGPIPE, true)
         .map_err(|e| Error::os("cannot reset SIGPIPE", e))?;
