@@ -118,3 +118,39 @@ pub fn enter_all(
         enter_files(&user_files, &order)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A target that exits after it was pinned (between lookup and entry) is never entered:
+    /// the atomic setns through its pidfd fails with ESRCH rather than reaching a process
+    /// that reused the PID.
+    #[test]
+    fn exited_target_is_not_entered() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("spawn sleep");
+        let pidfd = PidFd::open(child.id() as i32).expect("pidfd");
+        // Our own uts namespace, so even a wrong success would change nothing.
+        let file = pidfd.ns_file(NsKind::Uts, false).expect("uts");
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        let entries = [Entry {
+            file,
+            via_target: true,
+        }];
+        let err = enter_all(Some(&pidfd), &entries, true, true).expect_err("entered");
+        assert_eq!(err.raw_os_error(), Some(libc::ESRCH), "{err}");
+        assert_eq!(err.hint_text(), Some("the process has exited"));
+    }
+
+    #[test]
+    fn per_file_order_puts_user_first_or_last() {
+        let order = NsKind::join_order(false);
+        assert!(position(&order, NsKind::User) > position(&order, NsKind::Net));
+        let order = NsKind::join_order(true);
+        assert_eq!(position(&order, NsKind::User), 0);
+    }
+}

@@ -217,6 +217,41 @@ fn resolve_id(
     }
 }
 
+/// The uid and gid to take after entering a user namespace when `-S`/`-G` are not given:
+/// 0, as util-linux does — unless 0 is not mapped in the target's user namespace (a
+/// bubblewrap sandbox maps only the user's own id), where setuid(0) could only fail: then
+/// the target's own ids, so that we become what the target is.
+fn default_ids(
+    target: Option<&Target>,
+    user_via_target: Option<bool>,
+) -> Result<(Option<u32>, Option<u32>)> {
+    if let (Some(t), Some(true)) = (target, user_via_target) {
+        let pick = |uid: bool| -> Result<u32> {
+            let map = t.id_map(uid)?;
+            if map_into_inner_has_zero(&map) {
+                return Ok(0);
+            }
+            let own = t.effective_id(uid)?;
+            map_into(&map, own).ok_or_else(|| {
+                let what = if uid { "uid" } else { "gid" };
+                Error::msg(format!(
+                    "neither {what} 0 nor the target's {what} {own} is mapped in the user \
+                     namespace of process {}",
+                    t.pid()
+                ))
+                .hint("keep your ids with --preserve-credentials (and --keep-caps), or give -S/-G")
+            })
+        };
+        return Ok((Some(pick(true)?), Some(pick(false)?)));
+    }
+    Ok((Some(0), Some(0)))
+}
+
+/// Whether id 0 exists inside a namespace with this map.
+fn map_into_inner_has_zero(map: &nsutils_common::idmap::IdMap) -> bool {
+    map.ranges().iter().any(|r| r.inner == 0)
+}
+
 impl Plan {
     /// Open and check everything; change nothing.
     pub fn new(cli: Cli) -> Result<Plan> {
@@ -302,10 +337,13 @@ impl Plan {
         let user_via_target = user.map(|e| e.via_target);
         let user_entered = user.is_some();
         let set_default_ids = user_entered && !cli.preserve_credentials;
-        let gid = resolve_id(cli.setgid, false, target.as_ref(), user_via_target)?
-            .or(set_default_ids.then_some(0));
-        let uid = resolve_id(cli.setuid, true, target.as_ref(), user_via_target)?
-            .or(set_default_ids.then_some(0));
+        let (default_uid, default_gid) = if set_default_ids {
+            default_ids(target.as_ref(), user_via_target)?
+        } else {
+            (None, None)
+        };
+        let gid = resolve_id(cli.setgid, false, target.as_ref(), user_via_target)?.or(default_gid);
+        let uid = resolve_id(cli.setuid, true, target.as_ref(), user_via_target)?.or(default_uid);
         let creds = Creds {
             clear_groups: set_default_ids || cli.setgid.is_some(),
             gid,
