@@ -37,8 +37,11 @@ fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
 
 /// An ioctl that takes no argument and returns an int (or a new fd).
 fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int> {
-    // SAFETY: the request takes no argument; `fd` is a valid open descriptor for the call.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _) };
+    // An explicit 0 argument: ioctl is variadic, and without it the kernel sees whatever
+    // the third register holds — the pidfs namespace ioctls reject a non-zero argument
+    // with EINVAL, which silently sent PidFd::ns_file to its /proc fallback every time.
+    // SAFETY: the request takes no argument (0 is passed); `fd` is a valid open descriptor.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, 0 as libc::c_ulong) };
     cvt(r as libc::c_long).map(|r| r as libc::c_int)
 }
 

@@ -61,9 +61,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     Plan::new(cli)?.execute()
 }
 
-/// Whether the kernel has namespace `kind` at all (`/proc/self/ns/X` exists).
-fn kernel_has(kind: NsKind) -> bool {
-    NsId::of_process(None, kind).is_ok()
+/// Our own namespaces, each stat'ed at most once (`/proc/self/ns/X`); `None` where the
+/// kernel lacks the kind.
+#[derive(Debug, Default)]
+struct OurNs([Option<Option<NsId>>; 8]);
+
+impl OurNs {
+    fn get(&mut self, kind: NsKind) -> Option<NsId> {
+        let i = NsKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        *self.0[i].get_or_insert_with(|| NsId::of_process(None, kind).ok())
+    }
 }
 
 /// Whether we are root with CAP_SYS_ADMIN: then the user namespace is entered last.
@@ -84,7 +91,11 @@ fn open_dir(path: &Path, what: &str) -> Result<OwnedFd> {
 }
 
 /// The kinds and where each comes from, from the options.
-fn sources(cli: &Cli, target: Option<&Target>) -> Result<BTreeMap<NsKind, Source>> {
+fn sources(
+    cli: &Cli,
+    target: Option<&Target>,
+    ours: &mut OurNs,
+) -> Result<BTreeMap<NsKind, Source>> {
     let mut want = BTreeMap::new();
     if let Some(dir) = &cli.from {
         let md = std::fs::metadata(dir)
@@ -111,7 +122,7 @@ fn sources(cli: &Cli, target: Option<&Target>) -> Result<BTreeMap<NsKind, Source
     }
     if cli.all && target.is_some() {
         for kind in NsKind::ALL {
-            if kernel_has(kind) {
+            if ours.get(kind).is_some() {
                 want.entry(kind).or_insert(Source::Target);
             }
         }
@@ -260,7 +271,8 @@ impl Plan {
         // Pin the target before anything else about it is read.
         let target = cli.target.map(Target::open).transpose()?;
 
-        let want = sources(&cli, target.as_ref())?;
+        let mut ours = OurNs::default();
+        let want = sources(&cli, target.as_ref(), &mut ours)?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut parent_base: Option<NsFile> = None;
         for (kind, src) in &want {
@@ -321,8 +333,11 @@ impl Plan {
         let mut differing = Vec::with_capacity(entries.len());
         for e in entries {
             let kind = e.file.kind();
-            let ours = NsId::of_process(None, kind)
-                .map_err(|err| Error::os(format!("cannot stat /proc/self/ns/{kind}"), err))?;
+            let ours = ours.get(kind).ok_or_else(|| {
+                Error::msg(format!(
+                    "this kernel has no {kind} namespaces (no /proc/self/ns/{kind})"
+                ))
+            })?;
             if e.file.id()? != ours {
                 differing.push(e);
             }
@@ -330,7 +345,13 @@ impl Plan {
         let entries = differing;
 
         if let Some(t) = &target {
-            warn_pid_for_children(t, &want);
+            if want.get(&NsKind::Pid) == Some(&Source::Target) {
+                let own = entries
+                    .iter()
+                    .find(|e| e.file.kind() == NsKind::Pid)
+                    .map_or_else(|| ours.get(NsKind::Pid), |e| e.file.id().ok());
+                warn_pid_for_children(t, own);
+            }
         }
 
         let user = entries.iter().find(|e| e.file.kind() == NsKind::User);
@@ -498,17 +519,11 @@ impl Plan {
 
 /// Warn when the target's children would be in another PID namespace than the target: the
 /// user likely gave the `unshare --pid` parent instead of its child.
-fn warn_pid_for_children(t: &Target, want: &BTreeMap<NsKind, Source>) {
-    if want.get(&NsKind::Pid) != Some(&Source::Target) {
-        return;
-    }
-    let (Ok(own), Ok(children)) = (
-        t.pidfd().ns_file(NsKind::Pid, false).and_then(|f| f.id()),
-        t.pidfd().ns_file(NsKind::Pid, true).and_then(|f| f.id()),
-    ) else {
+fn warn_pid_for_children(t: &Target, own: Option<NsId>) {
+    let Ok(children) = t.pidfd().ns_file(NsKind::Pid, true).and_then(|f| f.id()) else {
         return;
     };
-    if own == children {
+    if own.map_or(true, |own| own == children) {
         return;
     }
     let pid = t.pid();
