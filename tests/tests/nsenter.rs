@@ -282,7 +282,14 @@ fn rootless_enters_its_own_user_namespace() {
         .spawn();
     assert_eq!(target.read_line(), "ready");
     let pid = target.pid().to_string();
-    for args in [vec!["-U", "-n", "-u"], vec!["-a"]] {
+    // The target's user namespace through the pidfd, then a namespace file owned by it
+    // (entered after the user namespace: an unprivileged caller gains its rights there).
+    let net_file = format!("--net=/proc/{pid}/ns/net");
+    for args in [
+        vec!["-U", "-n", "-u"],
+        vec!["-a"],
+        vec!["-U", "-u", net_file.as_str()],
+    ] {
         let out = Cmd::tool("nsenter")
             .as_nobody()
             .args(["-t", &pid])
@@ -692,6 +699,18 @@ fn user_parent_enters_the_outer_user_namespace() {
         .map(|l| l.parse().expect("ino"))
         .collect();
     assert_eq!(got[1], ns_ino(Some(inner), "net"), "{out:?}");
+    // The kernel's own answer: NS_GET_PARENT (0xb702) of the target's user namespace.
+    let parent = Cmd::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "import os, fcntl; fd = os.open('/proc/{inner}/ns/user', os.O_RDONLY); \
+             print(os.fstat(fcntl.ioctl(fd, 0xb702)).st_ino)"
+            ),
+        ])
+        .run();
+    let parent: u64 = parent.ok().out().parse().expect("parent inode");
+    assert_eq!(got[0], parent, "{out:?}");
     assert_ne!(got[0], ns_ino(Some(inner), "user"), "{out:?}");
     assert_ne!(got[0], ns_ino(None, "user"), "{out:?}");
 }
