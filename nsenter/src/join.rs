@@ -12,7 +12,7 @@
 //! we are root with CAP_SYS_ADMIN, the files come first, while our host privilege still
 //! holds, and a user namespace file last.
 
-use nsutils_common::nsfs::NsFile;
+use nsutils_common::nsfs::{NsFile, NsId};
 use nsutils_common::pidfd::PidFd;
 use nsutils_common::{Error, NsKind, Result};
 
@@ -34,11 +34,28 @@ fn position(order: &[NsKind; 8], kind: NsKind) -> usize {
     order.iter().position(|k| *k == kind).unwrap_or(order.len())
 }
 
+/// Say why entering `file` was not permitted: a namespace owned by a user namespace we are
+/// not in (and not privileged over) needs that user namespace entered too.
+fn explain_eperm(err: Error, file: &NsFile) -> Error {
+    if err.raw_os_error() != Some(libc::EPERM) {
+        return err;
+    }
+    let ours = NsId::of_process(None, NsKind::User).ok();
+    let owner = file.owner().and_then(|o| o.id()).ok();
+    match (owner, ours) {
+        (Some(owner), Some(ours)) if owner != ours && file.kind() != NsKind::User => err.hint(
+            "it is owned by a user namespace you are not in: enter that one too (-U, \
+             --user=FILE), or run as root",
+        ),
+        _ => err.hint("entering needs CAP_SYS_ADMIN over it: run as root, or as the creator of its user namespace"),
+    }
+}
+
 fn enter_files(entries: &[&Entry], order: &[NsKind; 8]) -> Result<()> {
     let mut sorted: Vec<&&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| position(order, e.file.kind()));
     for e in sorted {
-        e.file.enter()?;
+        e.file.enter().map_err(|err| explain_eperm(err, &e.file))?;
     }
     Ok(())
 }

@@ -78,6 +78,17 @@ fn bad_input(args: &[&str], needle: &str) {
     assert!(!m.exists(), "the command ran:{out:?}");
 }
 
+/// Unmounts files that namespaces were bind-mounted on, on drop (TempDir's `umount -R`
+/// only reaches mounts below a directory that is itself a mount point).
+struct FileMounts(Vec<PathBuf>);
+impl Drop for FileMounts {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Cmd::new("umount").arg("-l").arg(p).run();
+        }
+    }
+}
+
 fn need_root() -> bool {
     if harness::is_root() {
         true
@@ -200,6 +211,7 @@ fn from_dir_and_persisted_files() {
         std::fs::write(dir.path().join(k), b"").expect("touch");
     }
     let d = dir.path();
+    let _mounts = FileMounts(["net", "uts", "ipc"].iter().map(|k| d.join(k)).collect());
     Cmd::new("unshare")
         .arg(format!("--net={}", d.join("net").display()))
         .arg(format!("--uts={}", d.join("uts").display()))
@@ -771,4 +783,42 @@ fn proc_ns_not_permitted_is_a_clear_error() {
     out.code_is(125)
         .stderr_has(&format!("nsenter: cannot open /proc/{}/ns/net", bg.pid()));
     assert!(!m.exists());
+}
+
+#[test]
+fn eperm_names_the_owning_user_namespace() {
+    if !need_root() {
+        return;
+    }
+    if !unprivileged_userns_works() {
+        return skip("unprivileged user namespaces are not available");
+    }
+    // A network namespace owned by a new user namespace, persisted in a file uid 65534
+    // can open but has no privilege over.
+    let dir = TempDir::new("nsenter-eperm-owner");
+    let net = dir.path().join("net");
+    std::fs::write(&net, b"").expect("touch");
+    let mut bg = Cmd::new("unshare")
+        .args(["-U", "-r", "-n", "sh", "-c", "echo ready; exec sleep 60"])
+        .spawn();
+    assert_eq!(bg.read_line(), "ready");
+    let _mounts = FileMounts(vec![net.clone()]);
+    Cmd::new("mount")
+        .arg("--bind")
+        .arg(format!("/proc/{}/ns/net", bg.pid()))
+        .arg(&net)
+        .run()
+        .ok();
+    drop(bg);
+    let out = Cmd::tool("nsenter")
+        .as_nobody()
+        .arg(format!("--net={}", net.display()))
+        .arg("true")
+        .run();
+    out.code_is(125)
+        .stderr_has(&format!(
+            "nsenter: cannot enter net namespace {}: Operation not permitted",
+            net.display()
+        ))
+        .stderr_has("owned by a user namespace you are not in");
 }
