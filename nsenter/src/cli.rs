@@ -124,7 +124,7 @@ pub struct Cli {
     /// Take the environment of the target
     #[arg(short = 'e', long = "env")]
     pub env: bool,
-    /// Do not fork before running the command (a PID or time namespace then only applies to its children)
+    /// Do not fork before running the command (an entered PID namespace then only applies to its children)
     #[arg(short = 'F', long = "no-fork")]
     pub no_fork: bool,
     /// Join the target's cgroup (cgroup v2)
