@@ -822,3 +822,34 @@ fn eperm_names_the_owning_user_namespace() {
         ))
         .stderr_has("owned by a user namespace you are not in");
 }
+
+#[test]
+fn all_skips_namespaces_that_are_already_ours() {
+    if !need_root() {
+        return;
+    }
+    // Only the network namespace differs; -a must not try to re-enter our user namespace
+    // (EINVAL) and must keep our credentials.
+    let mut bg = Cmd::new("unshare")
+        .args(["-n", "sh", "-c", "echo ready; exec sleep 60"])
+        .spawn();
+    assert_eq!(bg.read_line(), "ready");
+    let out = Cmd::tool("nsenter")
+        .args(["-t", &bg.pid().to_string(), "-a", "sh", "-c"])
+        .arg("id -u; id -G; stat -L -c %i /proc/self/ns/net /proc/self/ns/user")
+        .run();
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "0", "{out:?}");
+    assert_eq!(
+        lines[2],
+        ns_ino(Some(bg.pid()), "net").to_string(),
+        "{out:?}"
+    );
+    assert_eq!(lines[3], ns_ino(None, "user").to_string(), "{out:?}");
+    // Explicitly asking for our own user namespace is not an error either.
+    Cmd::tool("nsenter")
+        .args(["-t", &bg.pid().to_string(), "-U", "-n", "true"])
+        .run()
+        .ok();
+}
