@@ -37,8 +37,11 @@ fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
 
 /// An ioctl that takes no argument and returns an int (or a new fd).
 fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int> {
-    // SAFETY: the request takes no argument; `fd` is a valid open descriptor for the call.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _) };
+    // An explicit 0 argument: ioctl is variadic, and without it the kernel sees whatever
+    // the third register holds — the pidfs namespace ioctls reject a non-zero argument
+    // with EINVAL, which silently sent PidFd::ns_file to its /proc fallback every time.
+    // SAFETY: the request takes no argument (0 is passed); `fd` is a valid open descriptor.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, 0 as libc::c_ulong) };
     cvt(r as libc::c_long).map(|r| r as libc::c_int)
 }
 
@@ -454,4 +457,100 @@ pub fn sigpipe_ignored_at_start() -> Option<bool> {
         2 => Some(true),
         _ => None,
     }
+}
+
+/// `pidfd_getfd(2)`: a duplicate (close-on-exec) of fd `targetfd` of the process the pidfd
+/// refers to. Needs ptrace-attach permission over it (Linux 5.6+).
+pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, targetfd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_getfd takes a valid pidfd, an fd number of the other process and flags
+    // 0 by value; it returns a new fd of ours (close-on-exec) or -1.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            pidfd.as_raw_fd(),
+            targetfd,
+            0 as libc::c_uint,
+        )
+    };
+    cvt(r).map(|fd| owned(fd as libc::c_int))
+}
+
+/// `SIOCGSKNS` of `linux/sockios.h`: the network namespace of a socket.
+const SIOCGSKNS: libc::c_ulong = 0x894C;
+
+/// The network namespace a socket belongs to, as a new fd (`ioctl(SIOCGSKNS)`). ENOTTY (or
+/// EINVAL) when `sock` is no socket.
+pub fn socket_netns(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    ioctl_noarg(sock, SIOCGSKNS).map(owned)
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3` of `linux/capability.h`: two 32-bit words per set.
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// The calling thread's permitted capability set as a 64-bit mask (`capget(2)`).
+pub fn caps_permitted() -> io::Result<u64> {
+    let mut hdr = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget with a version-3 header writes exactly two CapData structs, which is
+    // the size of `data`; both pointers refer to live locals of the kernel's layout.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
+    cvt(r)?;
+    Ok(u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
+}
+
+/// Make every permitted capability effective, inheritable and ambient, so that it survives
+/// `execve` of a program run by a non-root uid (`nsenter --keep-caps`). Capabilities above
+/// `last_cap` are ignored.
+pub fn raise_ambient_caps(last_cap: u32) -> io::Result<()> {
+    let mut hdr = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: as in `caps_permitted`: capget fills the two-element array.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
+    cvt(r)?;
+    for d in &mut data {
+        d.effective = d.permitted;
+        d.inheritable = d.permitted;
+    }
+    // SAFETY: capset reads the header and two CapData structs from live locals.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
+    cvt(r)?;
+    let permitted = u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32);
+    for cap in 0..=last_cap.min(63) {
+        if permitted & (1u64 << cap) != 0 {
+            // SAFETY: prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) takes integers.
+            let r = unsafe {
+                libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+                    cap as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                )
+            };
+            cvt(libc::c_long::from(r))?;
+        }
+    }
+    Ok(())
+}
+
+/// `prctl(PR_SET_KEEPCAPS)`: keep the permitted capabilities across a change of all uids
+/// from 0 to non-zero.
+pub fn set_keepcaps(on: bool) -> io::Result<()> {
+    // SAFETY: prctl(PR_SET_KEEPCAPS, 0|1, 0, 0, 0) takes integers only.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_KEEPCAPS,
+            libc::c_ulong::from(on),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    cvt(libc::c_long::from(r)).map(drop)
 }

@@ -63,17 +63,30 @@ pub fn bin(name: &str) -> PathBuf {
 pub fn bin_for_nobody(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("nsutils-test-bin-{}", std::process::id()));
+        // One directory per build directory (not per test process), refreshed in place, so
+        // repeated test runs leave one small directory behind rather than one per process.
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bin_dir().hash(&mut h);
+        let dir = std::env::temp_dir().join(format!("nsutils-test-bin-{:016x}", h.finish()));
         std::fs::create_dir_all(&dir).expect("create bin copy dir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         for tool in ["nsrun", "nsenter", "nsls", "nsinit"] {
             let src = bin_dir().join(tool);
-            if src.is_file() {
-                let dst = dir.join(tool);
-                std::fs::copy(&src, &dst).expect("copy binary");
-                std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755))
-                    .expect("chmod");
+            let Ok(src_md) = src.metadata() else { continue };
+            let dst = dir.join(tool);
+            let fresh = dst
+                .metadata()
+                .is_ok_and(|d| d.len() == src_md.len() && d.mtime() >= src_md.mtime());
+            if fresh {
+                continue;
             }
+            // Copy then rename: test processes running at the same time never see a half
+            // written binary (and a running one keeps its old inode).
+            let tmp = dir.join(format!(".{tool}.{}", std::process::id()));
+            std::fs::copy(&src, &tmp).expect("copy binary");
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            std::fs::rename(&tmp, &dst).expect("rename binary");
         }
         dir
     });
@@ -527,12 +540,13 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        // Unmount anything a test left mounted below it before removing it.
-        let _ = Command::new("umount")
-            .args(["-R", "-l"])
-            .arg(&self.0)
-            .stderr(Stdio::null())
-            .status();
+        // Unmount whatever a test left mounted at or below it — directories and files
+        // (namespace bind mounts are files) — deepest first, lazily, then remove it.
+        let mut mounts = mounts_under(&self.0);
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in mounts {
+            let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -543,7 +557,13 @@ pub fn mounts_under(dir: &Path) -> Vec<String> {
     let d = dir.to_string_lossy();
     info.lines()
         .filter_map(|l| l.split_whitespace().nth(4))
-        .filter(|m| m.starts_with(d.as_ref()))
-        .map(str::to_string)
+        // mountinfo escapes space, tab, newline and backslash as octal.
+        .map(|m| {
+            m.replace("\\040", " ")
+                .replace("\\011", "\t")
+                .replace("\\012", "\n")
+                .replace("\\134", "\\")
+        })
+        .filter(|m| m == d.as_ref() || m.starts_with(&format!("{d}/")))
         .collect()
 }
