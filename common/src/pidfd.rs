@@ -73,6 +73,15 @@ impl PidFd {
         sys::pidfd_send_signal(self.fd.as_fd(), 0).is_ok()
     }
 
+    /// Whether the process has exited, zombies included: a pidfd becomes readable once its
+    /// process has exited, whether or not it was reaped ([`PidFd::is_alive`] still says
+    /// `true` for a zombie, which has no namespaces left to enter).
+    pub fn has_exited(&self) -> bool {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+    }
+
     /// Send signal `sig` to the process — never to a process that reused its PID.
     pub fn signal(&self, sig: i32) -> Result<()> {
         sys::pidfd_send_signal(self.fd.as_fd(), sig).map_err(|e| {
@@ -163,6 +172,16 @@ mod tests {
     fn exited_child_is_detected() {
         let mut child = std::process::Command::new("true").spawn().expect("spawn");
         let fd = PidFd::open(child.id() as i32).expect("pidfd");
+        assert!(fd.is_alive() || fd.has_exited());
+        // A zombie is still "alive" to a signal, but it has exited.
+        let t = std::time::Instant::now();
+        while !fd.has_exited() {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(20),
+                "never exited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         child.wait().expect("wait");
         assert!(!fd.is_alive());
         assert!(fd.ns_file(NsKind::Net, false).is_err());

@@ -24,6 +24,15 @@ impl Target {
     /// Pin `arg.pid` with a pidfd; with `PID:INODE`, check the pidfs inode.
     pub fn open(arg: TargetArg) -> Result<Target> {
         let pidfd = PidFd::open(arg.pid)?;
+        if pidfd.has_exited() {
+            // A zombie: nothing of it to enter, and its ids, cgroup or environment would be
+            // those of a process that is gone.
+            return Err(Error::msg(format!(
+                "cannot open process {}: it has exited (a zombie not yet reaped by its parent)",
+                arg.pid
+            ))
+            .hint("check the PID: the process does not exist or has exited"));
+        }
         if let Some(want) = arg.inode {
             let have = pidfd.inode()?;
             if have != want {
@@ -58,7 +67,7 @@ impl Target {
 
     /// Fail if the process is gone (after reading something of it from `/proc`).
     fn still_alive(&self, what: &str) -> Result<()> {
-        if self.pidfd.is_alive() {
+        if !self.pidfd.has_exited() {
             Ok(())
         } else {
             Err(Error::msg(format!(
