@@ -497,7 +497,7 @@ impl Plan {
         drop((entries, root, wd, cgroup));
         if !fork {
             drop(target);
-            spawn::prepare_exec(&[])?;
+            reset_sigpipe()?;
             return Err(spawn::exec(&argv));
         }
         let blocked = forward::block()?;
@@ -506,7 +506,7 @@ impl Plan {
                 drop(target);
                 let err = blocked
                     .restore()
-                    .and_then(|()| spawn::prepare_exec(&[]))
+                    .and_then(|()| reset_sigpipe())
                     .err()
                     .unwrap_or_else(|| spawn::exec(&argv));
                 exit::print_error(PROG, &err);
@@ -538,4 +538,11 @@ fn warn_pid_for_children(t: &Target, own: Option<NsId>) {
         ),
     };
     exit::warn(PROG, msg);
+}
+
+/// Before exec: SIGPIPE back to its default (Rust ignores it). Every fd of ours is
+/// close-on-exec; the fds the caller gave the command (`cmd 3<file`, socket activation,
+/// `-N`'s socket) pass on to it, as with util-linux nsenter, nsrun and nsinit.
+fn reset_sigpipe() -> Result<()> {
+    sys::set_signal_default(libc::SIGPIPE, true).map_err(|e| Error::os("cannot reset SIGPIPE", e))
 }
