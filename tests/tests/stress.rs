@@ -79,6 +79,22 @@ fn zombies_of(parent: i32) -> usize {
         .count()
 }
 
+/// No zombie child of the test process: every run was waited for. (Other tests of this
+/// binary run in parallel and briefly have zombies of their own: poll.)
+#[track_caller]
+fn assert_no_zombie_children() {
+    let me = std::process::id() as i32;
+    let t = Instant::now();
+    while zombies_of(me) > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{} zombie children of the test",
+            zombies_of(me)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn fd_count(pid: i32) -> Option<usize> {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .ok()
@@ -172,8 +188,7 @@ fn concurrent_nsrun_runs() {
         "{} failed: {failures:#?}",
         failures.len()
     );
-    let me = std::process::id() as i32;
-    assert_eq!(zombies_of(me), 0, "zombie children of the test");
+    assert_no_zombie_children();
     // The helpers exit on their own after the command started: give them a moment.
     let t = Instant::now();
     loop {
@@ -187,6 +202,103 @@ fn concurrent_nsrun_runs() {
     assert!(harness::mounts_under(&d).is_empty());
     println!(
         "STRESS nsrun_concurrent runs={total} parallel=8 failures=0 zombies=0 leftovers=0 \
+         secs={secs:.2}"
+    );
+}
+
+/// `scaled(500)` nsenter runs, 8 at a time, into a target made by nsrun (new PID, net, UTS,
+/// IPC and mount namespaces): `-a` (forks into the PID namespace), `-a -F`, `-n -u -i`,
+/// `--from`-free kinds by file. All exit 0; afterwards no nsenter process and no zombie.
+#[test]
+fn concurrent_nsenter_runs() {
+    if !root() {
+        return;
+    }
+    let dir = TempDir::new("stress-nsenter");
+    let pf = dir.path().join("pf");
+    let _target = Cmd::tool("nsrun")
+        .arg(format!("--pid-file={}", pf.display()))
+        .args([
+            "-fp",
+            "--mount-proc",
+            "-n",
+            "-u",
+            "-i",
+            "--",
+            "sleep",
+            "600",
+        ])
+        .spawn();
+    wait_for_file(&pf, Duration::from_secs(20));
+    let t = Instant::now();
+    let pid = loop {
+        if let Some(p) = std::fs::read_to_string(&pf)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            break p;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "pid file empty");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let p = pid.to_string();
+    let net_file = format!("--net=/proc/{pid}/ns/net");
+    let total = scaled(500, 20);
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let shape: Vec<&str> = match i % 4 {
+                    0 => vec!["-t", &p, "-a"],
+                    1 => vec!["-t", &p, "-a", "-F"],
+                    2 => vec!["-t", &p, "-n", "-u", "-i"],
+                    _ => vec![&net_file],
+                };
+                let out = Cmd::tool("nsenter")
+                    .args(&shape)
+                    .args(["--", "true"])
+                    .timeout(Duration::from_secs(60))
+                    .run();
+                if !out.status.success() {
+                    failures
+                        .lock()
+                        .expect("lock")
+                        .push(format!("{i} {shape:?}{out:?}"));
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let failures = failures.into_inner().expect("lock");
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:#?}",
+        failures.len()
+    );
+    assert_no_zombie_children();
+    let nsenter = harness::bin("nsenter").display().to_string();
+    let left = processes_mentioning(&nsenter);
+    assert!(left.is_empty(), "left: {left:#?}");
+    // Inside the target's PID namespace: no nsenter and no zombie left by the forked runs.
+    let inside = Cmd::tool("nsenter")
+        .args(["-t", &p, "-a", "--", "sh", "-c", "cat /proc/[0-9]*/stat"])
+        .run();
+    inside.ok();
+    assert!(
+        inside
+            .stdout
+            .lines()
+            .all(|l| !l.contains("(nsenter)") && !l.contains(") Z ")),
+        "{inside:?}"
+    );
+    println!(
+        "STRESS nsenter_concurrent runs={total} parallel=8 failures=0 zombies=0 leftovers=0 \
          secs={secs:.2}"
     );
 }

@@ -238,3 +238,42 @@ fn nsinit_command_inherits_no_stray_fd() {
     bg.wait(Duration::from_secs(20)).ok();
     println!("STRESS fds_nsinit stray_fds=0 own_fds=4");
 }
+
+/// nsenter: the command sees the baseline, forking into a PID namespace or not, with `-e`,
+/// `-r`/`-w` and `-c` (which open files of the target) in use.
+#[test]
+fn nsenter_command_inherits_no_stray_fd() {
+    if !root() {
+        return;
+    }
+    let base = baseline();
+    let dir = TempDir::new("fds-nsenter");
+    let pf = dir.path().join("pf");
+    let _target = Cmd::tool("nsrun")
+        .arg(format!("--pid-file={}", pf.display()))
+        .args(["-fp", "--mount-proc", "-n", "-u", "--", "sleep", "600"])
+        .spawn();
+    let t = Instant::now();
+    let pid = loop {
+        if let Some(p) = std::fs::read_to_string(&pf)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            break p;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "no target");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // (-F only without -m: the target mounted a /proc of its PID namespace.)
+    let shapes = ["-a", "-n -u -F", "-n -u", "-a -e -r -w", "-m -p -c"];
+    for shape in shapes {
+        let script = format!(
+            "exec 5</dev/null; exec {n} -t {pid} {shape} -- sh -c 'ls /proc/$$/fd'",
+            n = bin("nsenter").display()
+        );
+        let out = Cmd::new("sh").args(["-c", &script]).run();
+        out.ok();
+        assert_eq!(fds(&out.stdout), base, "nsenter {shape}:{out:?}");
+    }
+    println!("STRESS fds_nsenter shapes={} stray_fds=0", shapes.len());
+}
