@@ -3,7 +3,8 @@
 //! maps (`newuidmap`/`newgidmap`, or directly as root) and persist namespaces by
 //! bind-mounting `/proc/NSRUN/ns/X` in the caller's mount namespace, before the command
 //! starts. It lingers until the command has been executed, and undoes the persisting if a
-//! later step fails.
+//! later step fails — or if nsrun dies (even by SIGKILL) first, removing then also the pid
+//! file nsrun created.
 //!
 //! It is a grandchild (forked twice), so that the command nsrun may exec into never finds an
 //! unexpected child of its own. Two pipes connect it to nsrun:

@@ -446,13 +446,16 @@ fn nsinit_under_a_signal_flood_while_its_child_exits() {
                 .map(|s| s.contains(") Z"))
                 .unwrap_or(true)
         };
+        // Through a pidfd: once the init is reaped, its PID may be reused by anyone's process.
+        let pidfd = nsutils_common::pidfd::PidFd::open(target).expect("pidfd of the init");
         while !exited(bg_pid) {
             for s in sigs {
-                if nsutils_common::sys::kill(target, s).is_ok() {
+                if pidfd.signal(s).is_ok() {
                     sent += 1;
                 }
             }
-            if let Some(c) = fd_count(target) {
+            // A sample counts only if the init had not exited by the time it was taken.
+            if let Some(c) = fd_count(target).filter(|_| !pidfd.has_exited()) {
                 last = Some(c);
             }
             assert!(
