@@ -174,3 +174,67 @@ fn target_exiting_mid_entry_is_entered_whole_or_not_at_all() {
         start.elapsed().as_secs_f64()
     );
 }
+
+/// The same race into a PID namespace whose init (the target, made by `nsrun -fp`) exits
+/// while nsenter enters it and forks into it. A third outcome is possible and correct here:
+/// when the init of a PID namespace exits, the kernel SIGKILLs every process in it — the
+/// child nsenter forked into it included — and nsenter mirrors that death (137, no message),
+/// as it mirrors any fatal signal of the command.
+#[test]
+fn pid_namespace_init_exiting_mid_entry() {
+    if !root() {
+        return;
+    }
+    let dir = TempDir::new("flt-nsenter-pidns");
+    let runs = ((100.0 * scale()).round() as usize).max(20);
+    let (mut entered, mut refused, mut killed) = (0, 0, 0);
+    for i in 0..runs {
+        let pf = dir.path().join(format!("pf-{i}"));
+        let life = format!("{:.4}", (i % 10) as f64 * 0.001);
+        let mut nsrun = Command::new(harness::bin("nsrun"))
+            .arg(format!("--pid-file={}", pf.display()))
+            .args(["-fp", "--", "sleep", &life])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let t = Instant::now();
+        let pid = loop {
+            if let Some(p) = std::fs::read_to_string(&pf)
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok())
+            {
+                break p;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "no pid file");
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        let ran = dir.path().join(format!("ran-{i}"));
+        let out = Cmd::tool("nsenter")
+            .args(["-t", &pid.to_string(), "-p", "--"])
+            .args(["sh", "-c", &format!(": > {}", ran.display())])
+            .run();
+        match (out.code(), out.signal()) {
+            (0, _) => {
+                entered += 1;
+                assert!(
+                    ran.exists(),
+                    "run {i}: 0 but the command did not run:{out:?}"
+                );
+            }
+            (_, Some(libc::SIGKILL)) => {
+                killed += 1;
+                assert!(out.stderr.is_empty(), "run {i}:{out:?}");
+            }
+            _ => {
+                refused += 1;
+                one_clear_line_125(&out);
+                assert!(!ran.exists(), "run {i}: 125 but the command ran:{out:?}");
+            }
+        }
+        nsrun.wait().expect("reap");
+    }
+    println!(
+        "STRESS nsenter_pidns_exit_race runs={runs} entered={entered} refused_125={refused} \
+         killed_with_the_namespace={killed} other=0"
+    );
+}
