@@ -526,3 +526,50 @@ fn sigkill_while_newuidmap_runs_leaves_nothing() {
     std::fs::remove_file(&started).expect("rm fixture");
     assert_nothing_left(d, None);
 }
+
+// ---------------------------------------------------------------- fd limit
+
+/// RLIMIT_NOFILE from 4 to 14 (`ulimit -n`): nsrun either runs the command (and keeps what
+/// it persisted) or fails at the first fd it cannot get with one line, exit 125, and nothing
+/// left — at every limit in between.
+#[test]
+fn fd_limit_reached_fails_cleanly() {
+    if !root() {
+        return;
+    }
+    let dir = private_dir("flt-nofile");
+    let d = dir.path();
+    let name = Netns::new("nofile");
+    let (mut ran, mut refused) = (0, 0);
+    for n in 4..=14 {
+        let script = format!(
+            "ulimit -n {n} && exec {nsrun} -fp --init --net={name} --persist={d}/p \
+             --pid-file={d}/pf -- true",
+            nsrun = nsrun(),
+            name = name.0,
+            d = d.display()
+        );
+        let out = Cmd::new("sh").args(["-c", &script]).run();
+        if out.status.success() {
+            ran += 1;
+            // Ran: what it persisted stays; take it down for the next limit.
+            Cmd::new("sh")
+                .args([
+                    "-c",
+                    &format!(
+                        "for m in {d}/p/*; do umount $m; done; rm -rf {d}/p {d}/pf; \
+                         umount /run/netns/{name} && rm /run/netns/{name}",
+                        d = d.display(),
+                        name = name.0
+                    ),
+                ])
+                .run()
+                .ok();
+        } else {
+            refused += 1;
+            one_clear_line(&out, "nsrun", 125, "Too many open files");
+        }
+        assert_nothing_left(d, Some(&name.0));
+    }
+    assert!(ran > 0 && refused > 0, "ran {ran}, refused {refused}");
+}
