@@ -1,0 +1,35 @@
+# Shared by the recipes: find our binaries and report steps.
+#
+# Our tools are looked up in $NSUTILS_BIN_DIR (e.g. target/release of a checkout), else next to
+# this repository's target/release or target/debug, else in PATH. Never rely on PATH alone for
+# nsenter: util-linux ships a binary of the same name.
+
+_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -z "${NSUTILS_BIN_DIR:-}" ]; then
+  for d in "$_here/../target/release" "$_here/../target/debug"; do
+    if [ -x "$d/nsrun" ]; then NSUTILS_BIN_DIR=$(cd "$d" && pwd); break; fi
+  done
+fi
+tool() {
+  if [ -n "${NSUTILS_BIN_DIR:-}" ]; then echo "$NSUTILS_BIN_DIR/$1"; else command -v "$1"; fi
+}
+NSRUN=$(tool nsrun)
+NSENTER=$(tool nsenter)
+NSLS=$(tool nsls)
+
+step() { printf '\n== %s\n' "$*"; }
+ok() { printf 'ok: %s\n' "$*"; }
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+# Wait up to 10 s for a condition (a command) to become true.
+wait_for() {
+  local i
+  for i in $(seq 100); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  die "timed out waiting for: $*"
+}
+
+# The inode of /proc/PID/ns/KIND.
+ns_ino() { stat -L -c %i "/proc/$1/ns/$2"; }
