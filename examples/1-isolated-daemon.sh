@@ -56,14 +56,7 @@ ip -n "$CLI" link set lo up
 ok "169.254.77.1 (daemon) <-> 169.254.77.2 (client)"
 
 step "the client fetches a page through the veth"
-fetch='import sys, time, urllib.request
-for _ in range(100):
-    try:
-        print(urllib.request.urlopen("http://169.254.77.1:8080/", timeout=2).read().decode().strip()); sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)'
-page=$(ip netns exec "$CLI" python3 -c "$fetch") || die "client could not fetch the page"
+page=$(ip netns exec "$CLI" python3 -c "$FETCH_PY" http://169.254.77.1:8080/) || die "client could not fetch the page"
 [ "$page" = "hello from the isolated daemon" ] || die "unexpected page: $page"
 ok "client got: $page"
 if python3 -c 'import urllib.request; urllib.request.urlopen("http://169.254.77.1:8080/", timeout=1)' 2>/dev/null; then

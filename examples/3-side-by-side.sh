@@ -32,17 +32,10 @@ for v in 1 2; do
   PIDS+=($!)
 done
 
-fetch='import sys, time, urllib.request
-for _ in range(100):
-    try:
-        print(urllib.request.urlopen("http://127.0.0.1:8080/", timeout=2).read().decode().strip()); sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)'
 for v in 1 2; do
   wait_for test -e "/run/netns/nsu-v$v-$$"
   step "nsenter --net=nsu-v$v-$$ reaches its own instance"
-  got=$("$NSENTER" --net="nsu-v$v-$$" python3 -c "$fetch") || die "no answer from version $v"
+  got=$("$NSENTER" --net="nsu-v$v-$$" python3 -c "$FETCH_PY" http://127.0.0.1:8080/) || die "no answer from version $v"
   [ "$got" = "version $v" ] || die "netns nsu-v$v-$$ answered '$got'"
   ok "netns nsu-v$v-$$ answers: $got"
 done

@@ -33,3 +33,14 @@ wait_for() {
 
 # The inode of /proc/PID/ns/KIND.
 ns_ino() { stat -L -c %i "/proc/$1/ns/$2"; }
+
+# A python3 program that fetches the URL given as its argument and prints the page, retrying
+# for up to 10 s while the server starts. Run it inside the namespace that should reach the
+# server: `ip netns exec NS python3 -c "$FETCH_PY" URL`, or through nsenter.
+FETCH_PY='import sys, time, urllib.request
+for _ in range(100):
+    try:
+        print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode().strip()); sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)'
