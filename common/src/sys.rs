@@ -342,9 +342,15 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
 /// Keep the capabilities the caller holds across `execve` even when the command does not
 /// run as uid 0 (`--keep-caps`): make every permitted capability effective and inheritable,
-/// then raise it in the ambient set. `last_cap` is `/proc/sys/kernel/cap_last_cap`.
+/// then raise it in the ambient set (every capability up to `/proc/sys/kernel/cap_last_cap`).
 /// Capabilities outside the permitted set are skipped (the kernel refuses them with EPERM).
-pub fn keep_caps_across_exec(last_cap: u32) -> io::Result<()> {
+pub fn keep_caps_across_exec() -> io::Result<()> {
+    // Capabilities the kernel does not know cannot be raised; 40 is CAP_CHECKPOINT_RESTORE,
+    // the last one of Linux 5.9, for a /proc that cannot be read.
+    let last_cap: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40);
     let mut hdr = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
@@ -484,13 +490,10 @@ pub fn socket_netns(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     ioctl_noarg(sock, SIOCGSKNS).map(owned)
 }
 
-/// `_LINUX_CAPABILITY_VERSION_3` of `linux/capability.h`: two 32-bit words per set.
-const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-
 /// The calling thread's permitted capability set as a 64-bit mask (`capget(2)`).
 pub fn caps_permitted() -> io::Result<u64> {
     let mut hdr = CapHeader {
-        version: CAPABILITY_VERSION_3,
+        version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
     };
     let mut data = [CapData::default(); 2];
@@ -499,58 +502,4 @@ pub fn caps_permitted() -> io::Result<u64> {
     let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
     cvt(r)?;
     Ok(u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
-}
-
-/// Make every permitted capability effective, inheritable and ambient, so that it survives
-/// `execve` of a program run by a non-root uid (`nsenter --keep-caps`). Capabilities above
-/// `last_cap` are ignored.
-pub fn raise_ambient_caps(last_cap: u32) -> io::Result<()> {
-    let mut hdr = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: as in `caps_permitted`: capget fills the two-element array.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    cvt(r)?;
-    for d in &mut data {
-        d.effective = d.permitted;
-        d.inheritable = d.permitted;
-    }
-    // SAFETY: capset reads the header and two CapData structs from live locals.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
-    cvt(r)?;
-    let permitted = u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32);
-    for cap in 0..=last_cap.min(63) {
-        if permitted & (1u64 << cap) != 0 {
-            // SAFETY: prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) takes integers.
-            let r = unsafe {
-                libc::prctl(
-                    libc::PR_CAP_AMBIENT,
-                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-                    cap as libc::c_ulong,
-                    0 as libc::c_ulong,
-                    0 as libc::c_ulong,
-                )
-            };
-            cvt(libc::c_long::from(r))?;
-        }
-    }
-    Ok(())
-}
-
-/// `prctl(PR_SET_KEEPCAPS)`: keep the permitted capabilities across a change of all uids
-/// from 0 to non-zero.
-pub fn set_keepcaps(on: bool) -> io::Result<()> {
-    // SAFETY: prctl(PR_SET_KEEPCAPS, 0|1, 0, 0, 0) takes integers only.
-    let r = unsafe {
-        libc::prctl(
-            libc::PR_SET_KEEPCAPS,
-            libc::c_ulong::from(on),
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    };
-    cvt(libc::c_long::from(r)).map(drop)
 }

@@ -22,14 +22,6 @@ pub struct Creds {
     pub keep_caps: bool,
 }
 
-/// The last capability the kernel knows (`/proc/sys/kernel/cap_last_cap`), 40 if unreadable.
-fn cap_last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
-}
-
 /// Whether `/proc/self/setgroups` says "deny".
 fn setgroups_denied() -> bool {
     std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
@@ -49,7 +41,8 @@ impl Creds {
             }
         }
         if self.keep_caps {
-            sys::set_keepcaps(true).map_err(|e| Error::os("cannot set PR_SET_KEEPCAPS", e))?;
+            nix::sys::prctl::set_keepcaps(true)
+                .map_err(|e| Error::errno("cannot set PR_SET_KEEPCAPS", e))?;
         }
         if let Some(gid) = self.gid {
             setgid(Gid::from_raw(gid)).map_err(|e| {
@@ -72,7 +65,7 @@ impl Creds {
             })?;
         }
         if self.keep_caps {
-            sys::raise_ambient_caps(cap_last_cap())
+            sys::keep_caps_across_exec()
                 .map_err(|e| Error::os("cannot make the capabilities ambient", e))?;
         }
         Ok(())

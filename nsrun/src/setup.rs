@@ -135,11 +135,7 @@ pub fn identity(plan: &Plan) -> Result<()> {
             .map_err(|e| unmapped(Error::errno(format!("cannot set user id {u}"), e), e))?;
     }
     if plan.keep_caps {
-        let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(40);
-        sys::keep_caps_across_exec(last)
+        sys::keep_caps_across_exec()
             .map_err(|e| Error::os("cannot keep capabilities across exec", e))?;
     }
     Ok(())
