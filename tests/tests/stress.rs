@@ -397,7 +397,13 @@ fn nsinit_under_a_signal_flood_while_its_child_exits() {
     let start = Instant::now();
     for r in 0..rounds {
         let code = 3 + (r % 50) as i32;
-        let body = format!("trap '' USR1 USR2 HUP WINCH 37; sleep 0.3; exit {code}");
+        // The child says when it ignores the signals: one forwarded before that kills it,
+        // correctly.
+        let ready = dir.path().join(format!("ready-{r}"));
+        let body = format!(
+            "trap '' USR1 USR2 HUP WINCH 37; : > {}; sleep 0.3; exit {code}",
+            ready.display()
+        );
         let as_pid1 = r % 2 == 1;
         let pf = dir.path().join(format!("pf-{r}"));
         let bg = if as_pid1 {
@@ -425,10 +431,10 @@ fn nsinit_under_a_signal_flood_while_its_child_exits() {
         } else {
             bg.pid()
         };
-        // Flood only once the init is set up (signals blocked, command spawned, fds closed):
-        // before that, any process dies of SIGUSR1.
+        // Flood only once the init is set up (signals blocked, command spawned, fds closed)
+        // and its child ignores the signals: before that, either dies of SIGUSR1.
         let t = Instant::now();
-        while children_of(target).is_empty() || fd_count(target).is_some_and(|c| c != 4) {
+        while !ready.exists() || fd_count(target).is_some_and(|c| c != 4) {
             assert!(
                 t.elapsed() < Duration::from_secs(20),
                 "round {r}: no command"
