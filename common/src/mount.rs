@@ -59,6 +59,17 @@ pub fn set_propagation(p: Propagation) -> Result<()> {
     .map_err(|e| Error::errno(format!("cannot set mount propagation of / to {p:?}"), e))
 }
 
+/// EPERM/EACCES setting up `/run/netns`: say what it takes.
+fn needs_root(err: Error) -> Error {
+    match err.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => err.hint(format!(
+            "naming a network namespace in {NETNS_RUN_DIR} needs CAP_SYS_ADMIN in the caller's \
+             mount namespace (run as root), as ip netns add does"
+        )),
+        _ => err,
+    }
+}
+
 /// Make `/run/netns` ready for named network namespaces exactly as `ip netns add` does:
 /// create it (mode 0755) if missing, and make it a shared mount — when it is not a mount
 /// point yet, by first bind-mounting it onto itself. Then a namespace file bound below it
@@ -82,10 +93,10 @@ pub fn prepare_netns_dir() -> Result<()> {
         Ok(()) => return Ok(()),
         Err(Errno::EINVAL) => {}
         Err(e) => {
-            return Err(Error::errno(
+            return Err(needs_root(Error::errno(
                 format!("cannot make {NETNS_RUN_DIR} shared"),
                 e,
-            ))
+            )))
         }
     }
     // EINVAL: not a mount point yet. Bind it onto itself, then share it.
@@ -96,8 +107,18 @@ pub fn prepare_netns_dir() -> Result<()> {
         MsFlags::MS_BIND | MsFlags::MS_REC,
         None::<&str>,
     )
-    .map_err(|e| Error::errno(format!("cannot bind-mount {NETNS_RUN_DIR} onto itself"), e))?;
-    make_shared().map_err(|e| Error::errno(format!("cannot make {NETNS_RUN_DIR} shared"), e))
+    .map_err(|e| {
+        needs_root(Error::errno(
+            format!("cannot bind-mount {NETNS_RUN_DIR} onto itself"),
+            e,
+        ))
+    })?;
+    make_shared().map_err(|e| {
+        needs_root(Error::errno(
+            format!("cannot make {NETNS_RUN_DIR} shared"),
+            e,
+        ))
+    })
 }
 
 /// A namespace bind-mounted onto a path by [`persist`]; [`Persisted::undo`] removes the

@@ -344,6 +344,28 @@ fn run_netns_unwritable_fails_cleanly() {
     assert_nothing_left(dir.path(), Some(&name.0));
 }
 
+/// Rootless, `/run/netns` cannot be set up at all (the caller's mount namespace is the
+/// host's): one line with a hint saying what it takes, 125, nothing created.
+#[test]
+fn run_netns_refused_to_an_unprivileged_user_is_explained() {
+    if !root() {
+        return;
+    }
+    if !unprivileged_userns_works() {
+        return skip("unprivileged user namespaces are not available");
+    }
+    let dir = private_dir("flt-netns-nobody");
+    let name = Netns::new("nobody");
+    let out = Cmd::tool("nsrun")
+        .as_nobody()
+        .arg(format!("--pid-file={}/pf", dir.path().display()))
+        .args(["-r", &format!("--net={}", name.0), "true"])
+        .run();
+    one_clear_line(&out, "nsrun", 125, "/run/netns");
+    out.stderr_has("nsrun: hint: naming a network namespace in /run/netns needs CAP_SYS_ADMIN");
+    assert_nothing_left(dir.path(), Some(&name.0));
+}
+
 // ---------------------------------------------------------------- shared mount
 
 /// A persist target on a shared mount with a peer: the kernel's EINVAL is explained, and the
