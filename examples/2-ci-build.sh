@@ -10,11 +10,10 @@ set -euo pipefail
 
 [ "$(id -u)" != 0 ] || echo "note: running as root; this recipe is meant for an ordinary user"
 MARK=nsutils-ci-$$
-BEFORE=$(ls -A /tmp | sort)
 
 build_script='set -eu
 mount -t tmpfs -o size=64m tmpfs /tmp         # private /tmp: the host never sees it
-cd /tmp
+mkdir /tmp/'"$MARK"'-build && cd /tmp/'"$MARK"'-build
 cat > hello.c <<C
 #include <stdio.h>
 int add(int a, int b) { return a + b; }
@@ -34,7 +33,9 @@ grep -q "net=lo $" <<<"$out" || die "the sandbox sees network devices other than
 ok "built and tested; only lo inside"
 
 step "the host sees no leftovers"
-[ "$(ls -A /tmp | sort)" = "$BEFORE" ] || die "files appeared in the host's /tmp"
+# Everything the build wrote to /tmp is named after $MARK (other programs may use the host's
+# /tmp meanwhile, so look for those names rather than compare listings).
+! compgen -G "/tmp/$MARK-*" >/dev/null || die "the build's files appeared in the host's /tmp"
 ! pgrep -f "$MARK" >/dev/null || die "a build process outlived the sandbox"
 ok "no new file in /tmp, no process left"
 
