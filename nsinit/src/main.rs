@@ -5,6 +5,8 @@
 //! parts of Rust's start-up the tool does not need (see there: time and memory per start).
 
 #![forbid(unsafe_code)]
-#![no_main]
+// Unit tests of this crate (there are none) get the test harness's own main.
+#![cfg_attr(not(test), no_main)]
 
+#[cfg(not(test))]
 nsutils_common::sys::entry!(nsinit::main);
