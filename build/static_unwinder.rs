@@ -1,7 +1,8 @@
-//! Link the unwinder (`libgcc_eh.a`) statically into the `nsrun` binary, so it does not load
+//! Link the unwinder (`libgcc_eh.a`) statically into a tool's binary, so it does not load
 //! `libgcc_s.so.1` at start-up.
 //!
-//! Why: nsrun is started once per sandboxed command, and on x86-64 `libgcc_s`'s constructor
+//! Used by nsrun and nsenter (`build = "../build/static_unwinder.rs"`), which are started once
+//! per command, so their start-up time is their speed. Why: on x86-64 `libgcc_s`'s constructor
 //! probes the CPU with a series of CPUID instructions, each a VM exit under virtualisation:
 //! measured with bench/nsrun/run, the library costs ~170 µs of a ~2.5 ms `nsrun -r true`,
 //! more than nsrun's own code. Rust's std links `-lgcc_s` only for its unwinder, which
