@@ -245,7 +245,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
+            // try_: past u64::MAX seconds (`1e20`) from_secs_f64 panics.
+            return Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("invalid duration '{s}': too large"));
         }
         return Err(format!("invalid duration '{s}': must not be negative"));
     }
@@ -398,6 +400,20 @@ mod tests {
         assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    /// Found by the `time` fuzz target: a number of seconds past u64::MAX panicked in
+    /// `Duration::from_secs_f64` instead of being refused.
+    #[test]
+    fn huge_durations_are_refused() {
+        for huge in ["1.e53", "1e20", "18446744073709551616"] {
+            let e = parse_duration(huge).expect_err(huge);
+            assert!(e.contains("too large"), "{huge}: {e}");
+        }
+        assert_eq!(
+            parse_duration("1e18"),
+            Ok(Duration::from_secs(1_000_000_000_000_000_000))
+        );
     }
 
     #[test]
