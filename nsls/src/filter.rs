@@ -81,6 +81,13 @@ pub struct CmpOp {
     re: Option<Regex>,
 }
 
+/// The most tokens an expression may have. Evaluating and dropping an expression recurse
+/// once per level of its tree, and `A and B and …` is as deep as it is long: without a
+/// bound, a long enough `-Q` (an argument may be 128 KiB) overflowed the stack.
+pub const MAX_TOKENS: usize = 1000;
+/// The deepest nesting of `(` and `not`, which the parser itself recurses into.
+pub const MAX_DEPTH: usize = 64;
+
 fn err(pos: usize, what: impl std::fmt::Display) -> Error {
     Error::msg(format!("cannot parse filter: column {pos}: {what}")).code(NSLS_ERROR)
 }
@@ -197,6 +204,7 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -224,10 +232,24 @@ impl Parser {
     }
     fn unary(&mut self) -> Result<Expr> {
         if self.peek() == Some(&Tok::Not) {
+            self.nest()?;
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         self.primary()
+    }
+    /// One more level of `(` or `not`, refused past [`MAX_DEPTH`].
+    fn nest(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(
+                self.pos(),
+                format!("nested too deeply (more than {MAX_DEPTH} levels of '(' and 'not')"),
+            ));
+        }
+        Ok(())
     }
     fn operand(&mut self) -> Result<Operand> {
         let pos = self.pos();
@@ -249,6 +271,7 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr> {
         if self.peek() == Some(&Tok::Open) {
             let open = self.pos();
+            self.nest()?;
             self.at += 1;
             let e = self.or()?;
             if self.peek() != Some(&Tok::Close) {
@@ -258,6 +281,7 @@ impl Parser {
                 ));
             }
             self.at += 1;
+            self.depth -= 1;
             return Ok(e);
         }
         let l = self.operand()?;
@@ -301,7 +325,18 @@ pub fn parse(src: &str) -> Result<Expr> {
     if toks.is_empty() {
         return Err(err(1, "empty expression"));
     }
-    let mut p = Parser { toks, at: 0, end };
+    if let Some((pos, _)) = toks.get(MAX_TOKENS) {
+        return Err(err(
+            *pos,
+            format!("too long (more than {MAX_TOKENS} words, numbers and operators)"),
+        ));
+    }
+    let mut p = Parser {
+        toks,
+        at: 0,
+        end,
+        depth: 0,
+    };
     let e = p.or()?;
     if let Some(t) = p.peek() {
         return Err(err(p.pos(), format!("unexpected {}", describe(t))));
@@ -454,6 +489,41 @@ mod tests {
                 "{src}: {e}"
             );
         }
+    }
+
+    /// Found by fuzzing the `nsls_filter` target with long inputs: 131,000 `!`, 60,000
+    /// nested parentheses or a chain of 43,000 `&&` overflowed the stack (SIGSEGV) while
+    /// parsing, evaluating or dropping the expression.
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_a_crash() {
+        let deep_not = format!("{}PID", "!".repeat(131_000));
+        let deep_paren = format!("{}PID{}", "(".repeat(60_000), ")".repeat(60_000));
+        let long_and = format!("{}1", "1&&".repeat(43_000));
+        let not_100 = format!("{}PID", "!".repeat(100));
+        let paren_100 = format!("{}PID{}", "(".repeat(100), ")".repeat(100));
+        for (src, want) in [
+            (&deep_not, "column 1001: too long (more than 1000 words"),
+            (&deep_paren, "column 1001: too long (more than 1000 words"),
+            (&long_and, "column 1501: too long (more than 1000 words"),
+            (&not_100, "column 65: nested too deeply"),
+            (&paren_100, "column 65: nested too deeply"),
+        ] {
+            let e = parse(src).expect_err("accepted").to_string();
+            assert!(
+                e.starts_with(&format!("cannot parse filter: {want}")),
+                "{e}"
+            );
+        }
+        // Right at the limits it still works.
+        let ok_not = format!("{}PID", "!".repeat(MAX_DEPTH));
+        assert!(t(&ok_not)); // an even number of negations
+        let ok_paren = format!("{}PID{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(t(&ok_paren));
+        let ok_and = format!("{}1", "1&&".repeat((MAX_TOKENS - 1) / 2));
+        assert!(t(&ok_and));
+        // Depth counts nesting, not how many groups there are.
+        let wide = vec!["(PID)"; 200].join(" and ");
+        assert!(t(&wide));
     }
 
     #[test]
