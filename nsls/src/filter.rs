@@ -533,3 +533,141 @@ mod tests {
         assert_eq!(v, [Col::Pns, Col::Ons]);
     }
 }
+
+/// Property tests of the evaluator: the operators against Rust's, and the algebraic laws of
+/// `not`, `and`, `or` on random expressions and random rows.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A row: PID and NS numbers (PID sometimes empty), TYPE and COMMAND text.
+    #[derive(Debug, Clone)]
+    struct Row {
+        pid: Option<i64>,
+        ns: i64,
+        kind: &'static str,
+        command: String,
+    }
+
+    impl Row {
+        fn get(&self, c: Col) -> Cell {
+            match c {
+                Col::Pid => self.pid.map_or(Cell::Empty, |p| Cell::Num(p.into())),
+                Col::Ns => Cell::Num(self.ns.into()),
+                Col::Type => Cell::Str(self.kind.into()),
+                Col::Command => Cell::Str(self.command.clone()),
+                _ => Cell::Empty,
+            }
+        }
+    }
+
+    fn row() -> impl Strategy<Value = Row> {
+        (
+            proptest::option::of(-5i64..50),
+            any::<i64>(),
+            prop::sample::select(vec!["net", "pid", "user", "mnt"]),
+            "[a-c ]{0,6}",
+        )
+            .prop_map(|(pid, ns, kind, command)| Row {
+                pid,
+                ns,
+                kind,
+                command,
+            })
+    }
+
+    const OPS: [&str; 12] = [
+        "==", "!=", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge",
+    ];
+
+    /// Leaves: comparisons, bare columns, regular expressions.
+    fn atom() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (prop::sample::select(OPS.to_vec()), -5i64..50)
+                .prop_map(|(op, n)| format!("PID {op} {n}")),
+            (prop::sample::select(OPS.to_vec()), any::<i64>())
+                .prop_map(|(op, n)| format!("NS {op} {n}")),
+            prop::sample::select(vec!["net", "pid", "x"]).prop_map(|t| format!("TYPE == '{t}'")),
+            Just("PID".to_string()),
+            Just("PPID".to_string()),
+            "[abc]{1,2}".prop_map(|re| format!("COMMAND =~ \"{re}\"")),
+            "[abc]{1,2}".prop_map(|re| format!("COMMAND !~ '{re}'")),
+        ]
+    }
+
+    fn expr() -> impl Strategy<Value = String> {
+        atom().prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) || ({b})")),
+                inner.clone().prop_map(|a| format!("not ({a})")),
+                inner.prop_map(|a| format!("!({a})")),
+            ]
+        })
+    }
+
+    fn eval(src: &str, r: &Row) -> bool {
+        parse(src)
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+            .eval(&mut |c| r.get(c))
+    }
+
+    proptest! {
+        #[test]
+        fn not_is_negation(a in expr(), r in row()) {
+            let v = eval(&a, &r);
+            prop_assert_eq!(eval(&format!("not ({a})"), &r), !v);
+            prop_assert_eq!(eval(&format!("!({a})"), &r), !v);
+            prop_assert_eq!(eval(&format!("not not ({a})"), &r), v);
+        }
+
+        #[test]
+        fn and_or_commute_and_match_rust(a in expr(), b in expr(), r in row()) {
+            let (va, vb) = (eval(&a, &r), eval(&b, &r));
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                prop_assert_eq!(eval(&format!("({x}) and ({y})"), &r), va && vb);
+                prop_assert_eq!(eval(&format!("({x}) && ({y})"), &r), va && vb);
+                prop_assert_eq!(eval(&format!("({x}) or ({y})"), &r), va || vb);
+                prop_assert_eq!(eval(&format!("({x}) || ({y})"), &r), va || vb);
+            }
+            // De Morgan.
+            prop_assert_eq!(
+                eval(&format!("not (({a}) and ({b}))"), &r),
+                eval(&format!("!({a}) or !({b})"), &r)
+            );
+        }
+
+        /// `and` binds tighter than `or`, as in C.
+        #[test]
+        fn precedence(a in atom(), b in atom(), c in atom(), r in row()) {
+            let (va, vb, vc) = (eval(&a, &r), eval(&b, &r), eval(&c, &r));
+            prop_assert_eq!(eval(&format!("{a} or {b} and {c}"), &r), va || (vb && vc));
+            prop_assert_eq!(eval(&format!("{a} and {b} or {c}"), &r), (va && vb) || vc);
+        }
+
+        /// Numbers compare as Rust compares them, whatever the spelling of the operator,
+        /// with the number on either side; an empty column compares false (`!=` true).
+        #[test]
+        fn comparisons_agree_with_rust(x in any::<i64>(), y in any::<i64>(), empty in any::<bool>()) {
+            let r = Row { pid: (!empty).then_some(x), ns: 0, kind: "net", command: String::new() };
+            // (symbol, word, Rust's operator, the symbol with the sides swapped)
+            type Op = (&'static str, &'static str, fn(&i64, &i64) -> bool, &'static str);
+            let table: [Op; 6] = [
+                ("==", "eq", i64::eq, "=="),
+                ("!=", "ne", i64::ne, "!="),
+                ("<", "lt", i64::lt, ">"),
+                (">", "gt", i64::gt, "<"),
+                ("<=", "le", i64::le, ">="),
+                (">=", "ge", i64::ge, "<="),
+            ];
+            for (sym, word, rust, mirrored) in table {
+                let want = if empty { sym == "!=" } else { rust(&x, &y) };
+                prop_assert_eq!(eval(&format!("PID {sym} {y}"), &r), want, "PID {} {}", sym, y);
+                prop_assert_eq!(eval(&format!("PID {word} {y}"), &r), want);
+                prop_assert_eq!(eval(&format!("{y} {mirrored} PID"), &r), want);
+                prop_assert_eq!(eval(&format!("{x} {sym} {y}"), &r), rust(&x, &y));
+            }
+        }
+    }
+}
