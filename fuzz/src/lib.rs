@@ -300,9 +300,48 @@ pub fn nsenter_target(data: &[u8]) {
     }
 }
 
-/// nsinit's arguments, NUL-separated: whenever its fast parser (kept to spare an init
-/// clap's memory) answers, clap must answer the same.
+/// The environment variables nsinit reads, for `nsinit_args`.
+const NSINIT_ENV: [&str; 20] = [
+    "NSINIT_SUBREAPER",
+    "NSINIT_PDEATHSIG",
+    "NSINIT_VERBOSITY",
+    "NSINIT_WARN_ON_REAP",
+    "NSINIT_KILL_PROCESS_GROUP",
+    "NSINIT_REMAP_EXIT",
+    "NSINIT_REWRITE",
+    "NSINIT_SINGLE_CHILD",
+    "NSINIT_SETSID",
+    "NSINIT_PAUSE",
+    "NSINIT_GRACE",
+    "NSINIT_WAIT",
+    "NSINIT_EXIT_ON",
+    "NSINIT_PID_FILE",
+    "TINI_SUBREAPER",
+    "TINI_VERBOSITY",
+    "TINI_KILL_PROCESS_GROUP",
+    "DUMB_INIT_SETSID",
+    "NSINIT_UNKNOWN",
+    "PATH",
+];
+
+/// nsinit's arguments, NUL-separated, then optionally a 0x01 byte and environment entries
+/// (NUL-separated; the first byte of each picks the variable, the rest is its value).
+/// Whenever nsinit's fast parser (kept to spare an init clap's memory) answers, clap must
+/// answer the same; then merging the environment (`Cli::resolve`) must not panic.
 pub fn nsinit_args(data: &[u8]) {
+    let (data, env_part) = match data.iter().position(|&b| b == 1) {
+        Some(i) => (&data[..i], Some(&data[i + 1..])),
+        None => (data, None),
+    };
+    let mut env = std::collections::HashMap::new();
+    for e in env_part.into_iter().flat_map(|e| e.split(|&b| b == 0)) {
+        if let Some((&k, v)) = e.split_first() {
+            if let Ok(v) = std::str::from_utf8(v) {
+                let name = NSINIT_ENV[usize::from(k) % NSINIT_ENV.len()];
+                env.insert(name, v.to_string());
+            }
+        }
+    }
     let args: Vec<OsString> = if data.is_empty() {
         Vec::new()
     } else {
@@ -320,6 +359,12 @@ pub fn nsinit_args(data: &[u8]) {
     match clap {
         Ok(c) => assert_eq!(format!("{fast:?}"), format!("{c:?}"), "{args:?}"),
         Err(e) => panic!("{args:?}: the fast parser accepted, clap said: {e}"),
+    }
+    if let Ok(nsinit::cli::Action::Run(cfg, commands)) =
+        fast.resolve(&|k: &str| env.get(k).cloned())
+    {
+        assert!(commands.iter().all(|c| !c.is_empty()), "{args:?}");
+        assert!(cfg.rewrite.iter().all(|&(from, to)| from >= 1 && to >= 0));
     }
 }
 
