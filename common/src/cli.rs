@@ -209,11 +209,10 @@ pub fn parse_signal(s: &str) -> Result<i32, String> {
         } else {
             rest.parse().map_err(|_| err())?
         };
-        let n = base + sign * off;
-        if (sigrtmin()..=sigrtmax()).contains(&n) {
-            Ok(n)
-        } else {
-            Err(err())
+        // Checked: RTMIN+2147483647 or RTMAX--2147483648 overflowed (a panic in debug builds).
+        match off.checked_mul(sign).and_then(|d| base.checked_add(d)) {
+            Some(n) if (sigrtmin()..=sigrtmax()).contains(&n) => Ok(n),
+            _ => Err(err()),
         }
     };
     if let Some(rest) = name.strip_prefix("RTMIN") {
@@ -245,7 +244,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
+            // try_: past u64::MAX seconds (`1e20`) from_secs_f64 panics.
+            return Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("invalid duration '{s}': too large"));
         }
         return Err(format!("invalid duration '{s}': must not be negative"));
     }
@@ -390,6 +391,21 @@ mod tests {
         }
     }
 
+    /// An offset from RTMIN/RTMAX near i32's limits overflowed the arithmetic (found by
+    /// reviewing what the `signal` fuzz target reaches; a panic under debug assertions).
+    #[test]
+    fn huge_realtime_offsets_are_refused() {
+        for bad in [
+            "RTMIN+2147483647",
+            "RTMAX--2147483648",
+            "RTMAX-2147483647",
+            "rtmin+-2147483648",
+        ] {
+            assert!(parse_signal(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_signal("RTMAX-0"), Ok(libc::SIGRTMAX()));
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
@@ -398,6 +414,20 @@ mod tests {
         assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    /// Found by the `time` fuzz target: a number of seconds past u64::MAX panicked in
+    /// `Duration::from_secs_f64` instead of being refused.
+    #[test]
+    fn huge_durations_are_refused() {
+        for huge in ["1.e53", "1e20", "18446744073709551616"] {
+            let e = parse_duration(huge).expect_err(huge);
+            assert!(e.contains("too large"), "{huge}: {e}");
+        }
+        assert_eq!(
+            parse_duration("1e18"),
+            Ok(Duration::from_secs(1_000_000_000_000_000_000))
+        );
     }
 
     #[test]

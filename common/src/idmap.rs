@@ -618,3 +618,156 @@ mod tests {
         assert!(err.to_string().contains("failed (exit status 1)"), "{err}");
     }
 }
+
+/// Property tests of the map algebra against a brute-force model: a map is the set of
+/// (inner, outer) pairs it maps, listed for ranges small enough to enumerate.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    type Pairs = BTreeSet<(u32, u32)>;
+
+    fn pairs(m: &IdMap) -> Pairs {
+        m.ranges()
+            .iter()
+            .flat_map(|r| (0..r.count).map(move |k| (r.inner + k, r.outer + k)))
+            .collect()
+    }
+
+    fn disjoint(m: &IdMap) -> bool {
+        let rs = m.ranges();
+        rs.iter()
+            .enumerate()
+            .all(|(i, a)| rs[i + 1..].iter().all(|b| !a.overlaps(b)))
+    }
+
+    /// Small ranges in a small id space, so that they meet often.
+    fn small_range() -> impl Strategy<Value = IdRange> {
+        (0u32..64, 0u32..64, 1u32..16).prop_map(|(i, o, c)| IdRange::new(i, o, c).expect("small"))
+    }
+
+    /// A map built from ranges, skipping the ones that overlap.
+    fn small_map() -> impl Strategy<Value = IdMap> {
+        proptest::collection::vec(small_range(), 0..8).prop_map(|rs| {
+            let mut m = IdMap::new();
+            for r in rs {
+                let _ = m.add_range(r);
+            }
+            m
+        })
+    }
+
+    proptest! {
+        /// A single id takes the pairs that share its inner or its outer id out of the
+        /// ranges, and nothing else; the result is still a valid (disjoint) map.
+        #[test]
+        fn single_punches_exactly_the_overlapping_ids(
+            m in small_map(),
+            singles in proptest::collection::vec((0u32..80, 0u32..80), 1..4),
+        ) {
+            let mut m = m;
+            for (inner, outer) in singles {
+                let mut want: Pairs = pairs(&m)
+                    .into_iter()
+                    .filter(|&(i, o)| i != inner && o != outer)
+                    .collect();
+                want.insert((inner, outer));
+                m.add_single(inner, outer);
+                prop_assert_eq!(pairs(&m), want);
+                prop_assert_eq!(m.ranges()[0], IdRange { inner, outer, count: 1 });
+                prop_assert!(m.ranges().iter().all(|r| r.count >= 1));
+                prop_assert!(disjoint(&m));
+            }
+        }
+
+        /// A range is refused exactly when one of its ids is already mapped, inside or
+        /// outside (brute force over the pairs), and a refused range leaves the map alone.
+        #[test]
+        fn overlap_rejection_matches_brute_force(m in small_map(), r in small_range()) {
+            let before = pairs(&m);
+            let clash = before.iter().any(|&(i, o)| {
+                (r.inner..r.inner + r.count).contains(&i) || (r.outer..r.outer + r.count).contains(&o)
+            });
+            let mut m2 = m.clone();
+            let res = m2.add_range(r);
+            prop_assert_eq!(res.is_err(), clash);
+            if clash {
+                prop_assert_eq!(m2, m);
+            } else {
+                let mut want = before;
+                want.extend((0..r.count).map(|k| (r.inner + k, r.outer + k)));
+                prop_assert_eq!(pairs(&m2), want);
+            }
+        }
+
+        /// The kernel's limits: at most 340 lines and 4095 bytes, both enforced, neither
+        /// stricter than the kernel.
+        #[test]
+        fn kernel_limits(n in 300usize..400, digits in 1u32..=10) {
+            // Disjoint single-id lines whose ids have about `digits` digits.
+            let base = if digits == 1 { 0 } else { 10u32.pow(digits - 1) };
+            let step = if digits == 1 { 1 } else { 2 };
+            let mut m = IdMap::new();
+            for k in 0..n as u32 {
+                let id = base.saturating_add(k * step).min(u32::MAX - 1 - k);
+                let _ = m.add_range(IdRange { inner: id, outer: id, count: 1 });
+            }
+            let lines = m.ranges().len();
+            let bytes: usize = m
+                .ranges()
+                .iter()
+                .map(|r| format!("{} {} {}\n", r.inner, r.outer, r.count).len())
+                .sum();
+            let res = m.to_kernel_format();
+            prop_assert_eq!(res.is_ok(), lines <= MAX_LINES && bytes <= MAX_BYTES,
+                "{} lines, {} bytes", lines, bytes);
+            if let Ok(t) = res {
+                prop_assert_eq!(t.len(), bytes);
+            }
+        }
+
+        /// Kernel format round trip, whatever the spacing the kernel (or a human) used.
+        #[test]
+        fn kernel_format_round_trips(
+            m in small_map(),
+            big in proptest::collection::vec((any::<u32>(), any::<u32>(), any::<u32>()), 0..4),
+            pad in proptest::collection::vec(0usize..12, 3),
+        ) {
+            let mut m = m;
+            for (i, o, c) in big {
+                if let Ok(r) = IdRange::new(i, o, c) {
+                    let _ = m.add_range(r);
+                }
+            }
+            let text = m.to_kernel_format().expect("small map within limits");
+            prop_assert_eq!(IdMap::parse_kernel_format(&text), Ok(m.clone()));
+            // The kernel right-aligns in columns of 10; blank lines are skipped.
+            let spaced: String = m
+                .ranges()
+                .iter()
+                .map(|r| {
+                    format!("{}{}\t{}{} {}\n\n", " ".repeat(pad[0]), r.inner,
+                            " ".repeat(pad[1]), r.outer, r.count)
+                })
+                .collect();
+            prop_assert_eq!(IdMap::parse_kernel_format(&spaced), Ok(m));
+        }
+
+        /// Both user forms print and parse back; the legacy form swaps inner and outer.
+        #[test]
+        fn range_forms_round_trip(i in any::<u32>(), o in any::<u32>(), c in any::<u32>()) {
+            match IdRange::new(i, o, c) {
+                Ok(r) => {
+                    prop_assert_eq!(IdRange::parse(&r.to_string()), Ok(r));
+                    prop_assert_eq!(IdRange::parse(&format!("{o},{i},{c}")), Ok(r));
+                }
+                Err(_) => {
+                    let text = format!("{i}:{o}:{c}");
+                    prop_assert!(IdRange::parse(&text).is_err());
+                }
+            }
+        }
+    }
+}

@@ -31,6 +31,9 @@ mod run;
 mod target;
 
 pub use cli::Cli;
+/// The `-t PID[:INODE]` parser, public for the fuzz targets.
+#[doc(hidden)]
+pub use cli::{parse_target, TargetArg};
 
 /// The tool's full clap definition, for man pages and shell completions.
 pub fn command() -> clap::Command {

@@ -81,6 +81,13 @@ pub struct CmpOp {
     re: Option<Regex>,
 }
 
+/// The most tokens an expression may have. Evaluating and dropping an expression recurse
+/// once per level of its tree, and `A and B and …` is as deep as it is long: without a
+/// bound, a long enough `-Q` (an argument may be 128 KiB) overflowed the stack.
+pub const MAX_TOKENS: usize = 1000;
+/// The deepest nesting of `(` and `not`, which the parser itself recurses into.
+pub const MAX_DEPTH: usize = 64;
+
 fn err(pos: usize, what: impl std::fmt::Display) -> Error {
     Error::msg(format!("cannot parse filter: column {pos}: {what}")).code(NSLS_ERROR)
 }
@@ -197,6 +204,7 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -224,10 +232,24 @@ impl Parser {
     }
     fn unary(&mut self) -> Result<Expr> {
         if self.peek() == Some(&Tok::Not) {
+            self.nest()?;
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         self.primary()
+    }
+    /// One more level of `(` or `not`, refused past [`MAX_DEPTH`].
+    fn nest(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(
+                self.pos(),
+                format!("nested too deeply (more than {MAX_DEPTH} levels of '(' and 'not')"),
+            ));
+        }
+        Ok(())
     }
     fn operand(&mut self) -> Result<Operand> {
         let pos = self.pos();
@@ -249,6 +271,7 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr> {
         if self.peek() == Some(&Tok::Open) {
             let open = self.pos();
+            self.nest()?;
             self.at += 1;
             let e = self.or()?;
             if self.peek() != Some(&Tok::Close) {
@@ -258,6 +281,7 @@ impl Parser {
                 ));
             }
             self.at += 1;
+            self.depth -= 1;
             return Ok(e);
         }
         let l = self.operand()?;
@@ -301,7 +325,18 @@ pub fn parse(src: &str) -> Result<Expr> {
     if toks.is_empty() {
         return Err(err(1, "empty expression"));
     }
-    let mut p = Parser { toks, at: 0, end };
+    if let Some((pos, _)) = toks.get(MAX_TOKENS) {
+        return Err(err(
+            *pos,
+            format!("too long (more than {MAX_TOKENS} words, numbers and operators)"),
+        ));
+    }
+    let mut p = Parser {
+        toks,
+        at: 0,
+        end,
+        depth: 0,
+    };
     let e = p.or()?;
     if let Some(t) = p.peek() {
         return Err(err(p.pos(), format!("unexpected {}", describe(t))));
@@ -456,10 +491,183 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing the `nsls_filter` target with long inputs: 131,000 `!`, 60,000
+    /// nested parentheses or a chain of 43,000 `&&` overflowed the stack (SIGSEGV) while
+    /// parsing, evaluating or dropping the expression.
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_a_crash() {
+        let deep_not = format!("{}PID", "!".repeat(131_000));
+        let deep_paren = format!("{}PID{}", "(".repeat(60_000), ")".repeat(60_000));
+        let long_and = format!("{}1", "1&&".repeat(43_000));
+        let not_100 = format!("{}PID", "!".repeat(100));
+        let paren_100 = format!("{}PID{}", "(".repeat(100), ")".repeat(100));
+        for (src, want) in [
+            (&deep_not, "column 1001: too long (more than 1000 words"),
+            (&deep_paren, "column 1001: too long (more than 1000 words"),
+            (&long_and, "column 1501: too long (more than 1000 words"),
+            (&not_100, "column 65: nested too deeply"),
+            (&paren_100, "column 65: nested too deeply"),
+        ] {
+            let e = parse(src).expect_err("accepted").to_string();
+            assert!(
+                e.starts_with(&format!("cannot parse filter: {want}")),
+                "{e}"
+            );
+        }
+        // Right at the limits it still works.
+        let ok_not = format!("{}PID", "!".repeat(MAX_DEPTH));
+        assert!(t(&ok_not)); // an even number of negations
+        let ok_paren = format!("{}PID{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(t(&ok_paren));
+        let ok_and = format!("{}1", "1&&".repeat((MAX_TOKENS - 1) / 2));
+        assert!(t(&ok_and));
+        // Depth counts nesting, not how many groups there are.
+        let wide = vec!["(PID)"; 200].join(" and ");
+        assert!(t(&wide));
+    }
+
     #[test]
     fn reports_columns() {
         let mut v = Vec::new();
         parse("PNS == 0 or ONS > 1").expect("parse").columns(&mut v);
         assert_eq!(v, [Col::Pns, Col::Ons]);
+    }
+}
+
+/// Property tests of the evaluator: the operators against Rust's, and the algebraic laws of
+/// `not`, `and`, `or` on random expressions and random rows.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A row: PID and NS numbers (PID sometimes empty), TYPE and COMMAND text.
+    #[derive(Debug, Clone)]
+    struct Row {
+        pid: Option<i64>,
+        ns: i64,
+        kind: &'static str,
+        command: String,
+    }
+
+    impl Row {
+        fn get(&self, c: Col) -> Cell {
+            match c {
+                Col::Pid => self.pid.map_or(Cell::Empty, |p| Cell::Num(p.into())),
+                Col::Ns => Cell::Num(self.ns.into()),
+                Col::Type => Cell::Str(self.kind.into()),
+                Col::Command => Cell::Str(self.command.clone()),
+                _ => Cell::Empty,
+            }
+        }
+    }
+
+    fn row() -> impl Strategy<Value = Row> {
+        (
+            proptest::option::of(-5i64..50),
+            any::<i64>(),
+            prop::sample::select(vec!["net", "pid", "user", "mnt"]),
+            "[a-c ]{0,6}",
+        )
+            .prop_map(|(pid, ns, kind, command)| Row {
+                pid,
+                ns,
+                kind,
+                command,
+            })
+    }
+
+    const OPS: [&str; 12] = [
+        "==", "!=", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge",
+    ];
+
+    /// Leaves: comparisons, bare columns, regular expressions.
+    fn atom() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (prop::sample::select(OPS.to_vec()), -5i64..50)
+                .prop_map(|(op, n)| format!("PID {op} {n}")),
+            (prop::sample::select(OPS.to_vec()), any::<i64>())
+                .prop_map(|(op, n)| format!("NS {op} {n}")),
+            prop::sample::select(vec!["net", "pid", "x"]).prop_map(|t| format!("TYPE == '{t}'")),
+            Just("PID".to_string()),
+            Just("PPID".to_string()),
+            "[abc]{1,2}".prop_map(|re| format!("COMMAND =~ \"{re}\"")),
+            "[abc]{1,2}".prop_map(|re| format!("COMMAND !~ '{re}'")),
+        ]
+    }
+
+    fn expr() -> impl Strategy<Value = String> {
+        atom().prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) || ({b})")),
+                inner.clone().prop_map(|a| format!("not ({a})")),
+                inner.prop_map(|a| format!("!({a})")),
+            ]
+        })
+    }
+
+    fn eval(src: &str, r: &Row) -> bool {
+        parse(src)
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+            .eval(&mut |c| r.get(c))
+    }
+
+    proptest! {
+        #[test]
+        fn not_is_negation(a in expr(), r in row()) {
+            let v = eval(&a, &r);
+            prop_assert_eq!(eval(&format!("not ({a})"), &r), !v);
+            prop_assert_eq!(eval(&format!("!({a})"), &r), !v);
+            prop_assert_eq!(eval(&format!("not not ({a})"), &r), v);
+        }
+
+        #[test]
+        fn and_or_commute_and_match_rust(a in expr(), b in expr(), r in row()) {
+            let (va, vb) = (eval(&a, &r), eval(&b, &r));
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                prop_assert_eq!(eval(&format!("({x}) and ({y})"), &r), va && vb);
+                prop_assert_eq!(eval(&format!("({x}) && ({y})"), &r), va && vb);
+                prop_assert_eq!(eval(&format!("({x}) or ({y})"), &r), va || vb);
+                prop_assert_eq!(eval(&format!("({x}) || ({y})"), &r), va || vb);
+            }
+            // De Morgan.
+            prop_assert_eq!(
+                eval(&format!("not (({a}) and ({b}))"), &r),
+                eval(&format!("!({a}) or !({b})"), &r)
+            );
+        }
+
+        /// `and` binds tighter than `or`, as in C.
+        #[test]
+        fn precedence(a in atom(), b in atom(), c in atom(), r in row()) {
+            let (va, vb, vc) = (eval(&a, &r), eval(&b, &r), eval(&c, &r));
+            prop_assert_eq!(eval(&format!("{a} or {b} and {c}"), &r), va || (vb && vc));
+            prop_assert_eq!(eval(&format!("{a} and {b} or {c}"), &r), (va && vb) || vc);
+        }
+
+        /// Numbers compare as Rust compares them, whatever the spelling of the operator,
+        /// with the number on either side; an empty column compares false (`!=` true).
+        #[test]
+        fn comparisons_agree_with_rust(x in any::<i64>(), y in any::<i64>(), empty in any::<bool>()) {
+            let r = Row { pid: (!empty).then_some(x), ns: 0, kind: "net", command: String::new() };
+            // (symbol, word, Rust's operator, the symbol with the sides swapped)
+            type Op = (&'static str, &'static str, fn(&i64, &i64) -> bool, &'static str);
+            let table: [Op; 6] = [
+                ("==", "eq", i64::eq, "=="),
+                ("!=", "ne", i64::ne, "!="),
+                ("<", "lt", i64::lt, ">"),
+                (">", "gt", i64::gt, "<"),
+                ("<=", "le", i64::le, ">="),
+                (">=", "ge", i64::ge, "<="),
+            ];
+            for (sym, word, rust, mirrored) in table {
+                let want = if empty { sym == "!=" } else { rust(&x, &y) };
+                prop_assert_eq!(eval(&format!("PID {sym} {y}"), &r), want, "PID {} {}", sym, y);
+                prop_assert_eq!(eval(&format!("PID {word} {y}"), &r), want);
+                prop_assert_eq!(eval(&format!("{y} {mirrored} PID"), &r), want);
+                prop_assert_eq!(eval(&format!("{x} {sym} {y}"), &r), rust(&x, &y));
+            }
+        }
     }
 }

@@ -622,8 +622,12 @@ fn read_proc_file(path: &str) -> Option<Vec<u8>> {
 
 /// Read `/proc/PID/stat`: the parent PID and the command name.
 pub fn read_stat(pid: i32) -> Option<Stat> {
-    let data = read_proc_file(&format!("/proc/{pid}/stat"))?;
-    // `PID (COMM) S PPID …`: COMM may itself contain parentheses and spaces.
+    parse_stat(&read_proc_file(&format!("/proc/{pid}/stat"))?)
+}
+
+/// Parse the text of `/proc/PID/stat`: `PID (COMM) S PPID …`, where COMM may itself contain
+/// parentheses and spaces (so the last `)` ends it).
+pub fn parse_stat(data: &[u8]) -> Option<Stat> {
     let open = data.iter().position(|&b| b == b'(')?;
     let close = data.iter().rposition(|&b| b == b')')?;
     let comm = String::from_utf8_lossy(data.get(open + 1..close)?).into_owned();
@@ -649,7 +653,11 @@ pub fn read_cmdline(pid: i32) -> Option<String> {
 
 /// The `NSpid` line of `/proc/PID/status`: the PID at each level, outermost first.
 pub fn read_nspid(pid: i32) -> Option<Vec<i32>> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_nspid(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+/// The `NSpid` line of the text of a `/proc/PID/status` file.
+pub fn parse_nspid(text: &str) -> Option<Vec<i32>> {
     let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
     line.split_ascii_whitespace()
         .map(|w| w.parse().ok())
@@ -674,6 +682,20 @@ mod tests {
         assert_eq!(decimal(4026531837, &mut b), b"4026531837");
         assert_eq!(parse_name(b"123"), Some(123));
         assert_eq!(parse_name(b"self"), None);
+    }
+
+    #[test]
+    fn parses_stat_and_status_text() {
+        let st = parse_stat(b"77 (a) b (c)) S 12 77 77 0 -1").expect("stat");
+        assert_eq!((st.ppid, st.comm.as_str()), (12, "a) b (c)"));
+        assert!(parse_stat(b"77 )a( S 1").is_none());
+        assert!(parse_stat(b"").is_none());
+        assert_eq!(
+            parse_nspid("Name:\tsh\nNSpid:\t100\t7\t1\nNSpgid:\t1\n"),
+            Some(vec![100, 7, 1])
+        );
+        assert_eq!(parse_nspid("NSpid:\t1 x\n"), None);
+        assert_eq!(parse_nspid("Pid:\t1\n"), None);
     }
 
     #[test]

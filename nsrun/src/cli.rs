@@ -27,7 +27,9 @@ pub enum MapSpec {
     All,
 }
 
-fn parse_map_spec(s: &str) -> Result<MapSpec, String> {
+/// A `--map-users`/`--map-groups` value (public for the fuzz targets and property tests).
+#[doc(hidden)]
+pub fn parse_map_spec(s: &str) -> Result<MapSpec, String> {
     match s {
         "auto" => Ok(MapSpec::Auto),
         "subids" => Ok(MapSpec::Subids),
