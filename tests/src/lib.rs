@@ -567,3 +567,42 @@ pub fn mounts_under(dir: &Path) -> Vec<String> {
         .filter(|m| m == d.as_ref() || m.starts_with(&format!("{d}/")))
         .collect()
 }
+
+impl TempDir {
+    /// A temp dir that is a private mount of its own, with permission bits `mode`: namespace
+    /// files can be bind-mounted in it even where its parent mount is shared (the kernel
+    /// refuses that with EINVAL), and `mode` lets the rootless cases in (e.g. `0o1777`).
+    pub fn private_mount(tag: &str, mode: u32) -> TempDir {
+        let dir = TempDir::new(tag);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let d = dir.path().display().to_string();
+        Cmd::new("sh")
+            .args([
+                "-c",
+                &format!("mount --bind {d} {d} && mount --make-private {d}"),
+            ])
+            .run()
+            .ok();
+        dir
+    }
+}
+
+/// Live processes (other than the test itself) whose command line mentions `needle`, as
+/// `PID: command line` — the oracle for "no process of ours is left" (zombies have an empty
+/// command line and are not listed).
+pub fn processes_mentioning(needle: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.parse::<i32>().ok()?;
+            if name == me {
+                return None;
+            }
+            let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.contains(needle).then(|| format!("{name}: {cmd}"))
+        })
+        .collect()
+}

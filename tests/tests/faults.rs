@@ -9,7 +9,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::{mounts_under, skip, unprivileged_userns_works, Cmd, Output, TempDir};
+use harness::{
+    mounts_under, processes_mentioning, skip, unprivileged_userns_works, Cmd, Output, TempDir,
+};
 
 fn root() -> bool {
     if harness::is_root() && harness::have("unshare") && harness::have("mount") {
@@ -17,40 +19,6 @@ fn root() -> bool {
     }
     skip("needs root, unshare and mount");
     false
-}
-
-/// A temp dir that is a private mount of its own (namespaces can be bound in it even where
-/// the parent mount is shared) and that every user may write (the rootless cases).
-fn private_dir(tag: &str) -> TempDir {
-    let dir = TempDir::new(tag);
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).expect("chmod");
-    let d = dir.path().display().to_string();
-    Cmd::new("sh")
-        .args([
-            "-c",
-            &format!("mount --bind {d} {d} && mount --make-private {d}"),
-        ])
-        .run()
-        .ok();
-    dir
-}
-
-/// Live processes whose command line mentions `needle` (zombies have none).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.parse::<i32>().ok()?;
-            if name == me {
-                return None;
-            }
-            let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            cmd.contains(needle).then(|| format!("{name}: {cmd}"))
-        })
-        .collect()
 }
 
 /// What is left of ours under `dir` (its own mount aside), in `/run/netns/<netns>`, and
@@ -157,7 +125,7 @@ fn namespace_limit_reached_names_the_sysctl() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-limit");
+    let dir = TempDir::private_mount("flt-limit", 0o1777);
     let d = dir.path().display();
     let n = nsrun();
     for (flag, kind) in [
@@ -269,7 +237,7 @@ fn newuidmap_missing_or_failing_is_125_naming_the_helper() {
     if !root() || !rootless_ranges() {
         return;
     }
-    let dir = private_dir("flt-newuidmap");
+    let dir = TempDir::private_mount("flt-newuidmap", 0o1777);
     let d = dir.path();
     let maps = ["--map-users=0:100000:10", "--map-groups=0:100000:10"];
     let run = |path: &str| {
@@ -321,7 +289,7 @@ fn run_netns_unwritable_fails_cleanly() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-netns-ro");
+    let dir = TempDir::private_mount("flt-netns-ro", 0o1777);
     let d = dir.path().display();
     let name = Netns::new("ro");
     let script = format!(
@@ -354,7 +322,7 @@ fn run_netns_refused_to_an_unprivileged_user_is_explained() {
     if !unprivileged_userns_works() {
         return skip("unprivileged user namespaces are not available");
     }
-    let dir = private_dir("flt-netns-nobody");
+    let dir = TempDir::private_mount("flt-netns-nobody", 0o1777);
     let name = Netns::new("nobody");
     let out = Cmd::tool("nsrun")
         .as_nobody()
@@ -375,7 +343,7 @@ fn persist_target_on_a_shared_mount_is_explained() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-shared");
+    let dir = TempDir::private_mount("flt-shared", 0o1777);
     let d = dir.path();
     let shared = d.join("fixture-shared");
     let peer = d.join("fixture-peer");
@@ -424,7 +392,7 @@ fn exec_failure_after_persisting_is_127_and_undone() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-exec");
+    let dir = TempDir::private_mount("flt-exec", 0o1777);
     let d = dir.path();
     let noexec = d.join("fixture-noexec");
     std::fs::write(&noexec, "#!/bin/sh\n").expect("write");
@@ -466,7 +434,7 @@ fn sigkill_mid_setup_leaves_nothing() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-kill");
+    let dir = TempDir::private_mount("flt-kill", 0o1777);
     let d = dir.path();
     let fifo = d.join("fixture-fifo");
     Cmd::new("mkfifo").arg(&fifo).run().ok();
@@ -513,7 +481,7 @@ fn sigkill_while_newuidmap_runs_leaves_nothing() {
     if !root() || !rootless_ranges() {
         return;
     }
-    let dir = private_dir("flt-kill-map");
+    let dir = TempDir::private_mount("flt-kill-map", 0o1777);
     let d = dir.path();
     let started = d.join("fixture-started");
     let bin = fake_helpers(
@@ -559,7 +527,7 @@ fn fd_limit_reached_fails_cleanly() {
     if !root() {
         return;
     }
-    let dir = private_dir("flt-nofile");
+    let dir = TempDir::private_mount("flt-nofile", 0o1777);
     let d = dir.path();
     let name = Netns::new("nofile");
     let (mut ran, mut refused) = (0, 0);

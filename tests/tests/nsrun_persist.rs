@@ -5,7 +5,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use harness::{mounts_under, skip, unprivileged_userns_works, Cmd, TempDir};
+use harness::{mounts_under, processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
 
 const UL_NSENTER: &str = "/usr/bin/nsenter";
 
@@ -15,22 +15,6 @@ fn root() -> bool {
     }
     skip("needs root, util-linux nsenter and ip");
     false
-}
-
-/// A temp dir that is a private mount of its own (so a mount namespace can be bound in it
-/// even where / is shared, as on systemd hosts) and that every user may traverse.
-fn private_dir(tag: &str) -> TempDir {
-    let dir = TempDir::new(tag);
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let d = dir.path().display().to_string();
-    Cmd::new("sh")
-        .args([
-            "-c",
-            &format!("mount --bind {d} {d} && mount --make-private {d}"),
-        ])
-        .run()
-        .ok();
-    dir
 }
 
 fn ino(path: &Path) -> u64 {
@@ -67,7 +51,7 @@ fn persisted_uts_outlives_the_command() {
     if !root() {
         return;
     }
-    let dir = private_dir("nsrun-uts");
+    let dir = TempDir::private_mount("nsrun-uts", 0o755);
     let file = dir.path().join("uts");
     Cmd::tool("nsrun")
         .arg(format!("--uts={}", file.display()))
@@ -134,7 +118,7 @@ fn persist_dir_holds_every_kind_created() {
     if !root() {
         return;
     }
-    let dir = private_dir("nsrun-persist");
+    let dir = TempDir::private_mount("nsrun-persist", 0o755);
     let set = dir.path().join("set");
     let info = dir.path().join("info");
     let script = format!(
@@ -176,7 +160,7 @@ fn owner_owns_the_user_namespace() {
     if !root() || !unprivileged_userns_works() {
         return;
     }
-    let dir = private_dir("nsrun-owner");
+    let dir = TempDir::private_mount("nsrun-owner", 0o755);
     let enter_as_nobody = |file: &Path| {
         Cmd::new("setpriv")
             .args([
@@ -216,25 +200,6 @@ fn owner_owns_the_user_namespace() {
     assert_ne!(enter_as_nobody(&rooted).code(), 0);
 }
 
-/// The processes whose command line mentions `needle` (a unique temp path): a helper of
-/// ours that outlived nsrun would.
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.parse::<i32>().ok()?;
-            let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
-            String::from_utf8_lossy(&cmd).contains(needle).then(|| {
-                format!(
-                    "{name}: {}",
-                    String::from_utf8_lossy(&cmd).replace('\0', " ")
-                )
-            })
-        })
-        .collect()
-}
-
 /// Run nsrun with bad input: exit 125, one `nsrun:` line (plus maybe a hint or clap's
 /// "Try" line), containing `needle`.
 fn bad(c: Cmd, needle: &str) {
@@ -252,7 +217,7 @@ fn bad_input_is_one_line_125_and_changes_nothing() {
     if !root() {
         return;
     }
-    let dir = private_dir("nsrun-bad");
+    let dir = TempDir::private_mount("nsrun-bad", 0o755);
     let d = dir.path();
     let uts = d.join("uts");
     let pid = d.join("pid");

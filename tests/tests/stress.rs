@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use harness::{skip, unprivileged_userns_works, Cmd, TempDir};
+use harness::{processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
 
 fn root() -> bool {
     if harness::is_root() {
@@ -33,24 +33,6 @@ fn scale() -> f64 {
 
 fn scaled(full: usize, min: usize) -> usize {
     ((full as f64 * scale()).round() as usize).max(min)
-}
-
-/// Live processes whose command line mentions `needle` (zombies have none).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.parse::<i32>().ok()?;
-            if name == me {
-                return None;
-            }
-            let cmd = std::fs::read(format!("/proc/{name}/cmdline")).ok()?;
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            cmd.contains(needle).then(|| format!("{name}: {cmd}"))
-        })
-        .collect()
 }
 
 /// `(pid, state)` of every child of `parent` (from `/proc/*/stat`).

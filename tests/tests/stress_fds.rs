@@ -4,7 +4,6 @@
 //! own fd counts do not grow while the command runs. (valgrind runs are in
 //! `bench/stress/run`: too slow for `cargo test`.)
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -57,16 +56,8 @@ fn nsrun_command_inherits_no_stray_fd() {
         return skip("unprivileged user namespaces are not available");
     }
     let base = baseline();
-    let dir = TempDir::new("fds-nsrun");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let dir = TempDir::private_mount("fds-nsrun", 0o1777);
     let d = dir.path().display().to_string();
-    Cmd::new("sh")
-        .args([
-            "-c",
-            &format!("mount --bind {d} {d} && mount --make-private {d}"),
-        ])
-        .run()
-        .ok();
     let shapes: &[(&str, bool)] = &[
         ("-u", false),
         ("-f -u", false),
