@@ -340,6 +340,21 @@ struct CapData {
 
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
+/// `capget(2)` of the calling thread, version 3: the header (for a following `capset`) and
+/// the two 32-bit words of each set.
+fn capget() -> io::Result<(CapHeader, [CapData; 2])> {
+    let mut hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget with a version-3 header writes exactly two CapData structs, which is
+    // the size of `data`; both pointers refer to live locals of the kernel's layout.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
+    cvt(r)?;
+    Ok((hdr, data))
+}
+
 /// Keep the capabilities the caller holds across `execve` even when the command does not
 /// run as uid 0 (`--keep-caps`): make every permitted capability effective and inheritable,
 /// then raise it in the ambient set (every capability up to `/proc/sys/kernel/cap_last_cap`).
@@ -351,15 +366,7 @@ pub fn keep_caps_across_exec() -> io::Result<()> {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(40);
-    let mut hdr = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget writes two cap data structs (version 3) into `data`, an array of two
-    // repr(C) structs of the kernel's layout, and may update the header's version.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    cvt(r)?;
+    let (hdr, mut data) = capget()?;
     for d in &mut data {
         d.effective = d.permitted;
         d.inheritable = d.permitted;
@@ -492,15 +499,7 @@ pub fn socket_netns(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 
 /// The calling thread's permitted capability set as a 64-bit mask (`capget(2)`).
 pub fn caps_permitted() -> io::Result<u64> {
-    let mut hdr = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget with a version-3 header writes exactly two CapData structs, which is
-    // the size of `data`; both pointers refer to live locals of the kernel's layout.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    cvt(r)?;
+    let (_, data) = capget()?;
     Ok(u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
 }
 
