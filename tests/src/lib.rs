@@ -606,3 +606,35 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The size of the stress and race tests: `full` times `NSUTILS_STRESS_SCALE` (default 0.1
+/// under `cargo test`; `make stress` sets 1), at least `min`.
+pub fn stress_scaled(full: usize, min: usize) -> usize {
+    let scale = std::env::var("NSUTILS_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(0.1);
+    ((full as f64 * scale).round() as usize).max(min)
+}
+
+/// Wait (polling every millisecond, up to `limit`) until the pid file at `path` holds a
+/// PID, and return it; panics at the limit.
+#[track_caller]
+pub fn wait_pid_file(path: &Path, limit: Duration) -> i32 {
+    let start = Instant::now();
+    loop {
+        if let Some(p) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            return p;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "no PID in {} after {limit:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

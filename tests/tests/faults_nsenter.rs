@@ -17,14 +17,6 @@ fn root() -> bool {
     false
 }
 
-fn scale() -> f64 {
-    std::env::var("NSUTILS_STRESS_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0)
-        .unwrap_or(0.1)
-}
-
 #[track_caller]
 fn one_clear_line_125(out: &harness::Output) {
     out.code_is(125);
@@ -98,7 +90,7 @@ fn target_exiting_mid_entry_is_entered_whole_or_not_at_all() {
         return;
     }
     let dir = TempDir::new("flt-nsenter-race");
-    let runs = ((300.0 * scale()).round() as usize).max(30);
+    let runs = harness::stress_scaled(300, 30);
     let (mut entered, mut refused) = (0, 0);
     let start = Instant::now();
     for i in 0..runs {
@@ -186,7 +178,7 @@ fn pid_namespace_init_exiting_mid_entry() {
         return;
     }
     let dir = TempDir::new("flt-nsenter-pidns");
-    let runs = ((100.0 * scale()).round() as usize).max(20);
+    let runs = harness::stress_scaled(100, 20);
     let (mut entered, mut refused, mut killed) = (0, 0, 0);
     for i in 0..runs {
         let pf = dir.path().join(format!("pf-{i}"));

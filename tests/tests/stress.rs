@@ -23,16 +23,8 @@ fn root() -> bool {
     false
 }
 
-fn scale() -> f64 {
-    std::env::var("NSUTILS_STRESS_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0)
-        .unwrap_or(0.1)
-}
-
 fn scaled(full: usize, min: usize) -> usize {
-    ((full as f64 * scale()).round() as usize).max(min)
+    harness::stress_scaled(full, min)
 }
 
 /// `(pid, state)` of every child of `parent` (from `/proc/*/stat`).
@@ -211,18 +203,7 @@ fn concurrent_nsenter_runs() {
             "600",
         ])
         .spawn();
-    wait_for_file(&pf, Duration::from_secs(20));
-    let t = Instant::now();
-    let pid = loop {
-        if let Some(p) = std::fs::read_to_string(&pf)
-            .ok()
-            .and_then(|s| s.trim().parse::<i32>().ok())
-        {
-            break p;
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "pid file empty");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let pid = harness::wait_pid_file(&pf, Duration::from_secs(20));
     let p = pid.to_string();
     let net_file = format!("--net=/proc/{pid}/ns/net");
     let total = scaled(500, 20);
@@ -399,17 +380,7 @@ fn nsinit_under_a_signal_flood_while_its_child_exits() {
             Cmd::tool("nsinit").args(["--", "sh", "-c", &body]).spawn()
         };
         let target = if as_pid1 {
-            wait_for_file(&pf, Duration::from_secs(20));
-            let t = Instant::now();
-            loop {
-                if let Some(p) = std::fs::read_to_string(&pf)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i32>().ok())
-                {
-                    break p;
-                }
-                assert!(t.elapsed() < Duration::from_secs(20), "pid file empty");
-            }
+            harness::wait_pid_file(&pf, Duration::from_secs(20))
         } else {
             bg.pid()
         };

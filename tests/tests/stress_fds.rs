@@ -244,17 +244,7 @@ fn nsenter_command_inherits_no_stray_fd() {
         .arg(format!("--pid-file={}", pf.display()))
         .args(["-fp", "--mount-proc", "-n", "-u", "--", "sleep", "600"])
         .spawn();
-    let t = Instant::now();
-    let pid = loop {
-        if let Some(p) = std::fs::read_to_string(&pf)
-            .ok()
-            .and_then(|s| s.trim().parse::<i32>().ok())
-        {
-            break p;
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "no target");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let pid = harness::wait_pid_file(&pf, Duration::from_secs(20));
     // (-F only without -m: the target mounted a /proc of its PID namespace.)
     let shapes = ["-a", "-n -u -F", "-n -u", "-a -e -r -w", "-m -p -c"];
     for shape in shapes {
