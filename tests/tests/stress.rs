@@ -96,6 +96,29 @@ fn wait_for_file(p: &Path, limit: Duration) {
     }
 }
 
+/// Run `job(i)` for every `i` in `0..total`, 8 at a time; returns the failure messages the
+/// jobs gave and the wall time in seconds.
+fn run_parallel(total: usize, job: impl Fn(usize) -> Option<String> + Sync) -> (Vec<String>, f64) {
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                if let Some(f) = job(i) {
+                    failures.lock().expect("lock").push(f);
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    (failures.into_inner().expect("lock"), secs)
+}
+
 /// `scaled(500)` nsrun runs, 8 at a time, across the main shapes (fork or not, PID
 /// namespace with and without the in-process init, rootless, a pid file — which also starts
 /// the helper): all exit 0 and write the right pid; afterwards no process of ours, no
@@ -113,50 +136,33 @@ fn concurrent_nsrun_runs() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).expect("chmod");
     let d = dir.path().to_path_buf();
     let total = scaled(500, 20);
-    let next = AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let pf = d.join(format!("pf-{i}"));
-                let shape: &[&str] = match i % 5 {
-                    0 => &["-u", "-i", "-n"],
-                    1 => &["-f", "-u", "-m"],
-                    2 => &["-fp", "--mount-proc"],
-                    3 => &["-fp", "--mount-proc", "--init"],
-                    _ => &["-r", "-fp", "--mount-proc"],
-                };
-                let mut c = Cmd::tool("nsrun");
-                if i % 5 == 4 {
-                    c = c.as_nobody();
-                }
-                let out = c
-                    .arg(format!("--pid-file={}", pf.display()))
-                    .args(shape)
-                    .args(["--", "true"])
-                    .timeout(Duration::from_secs(60))
-                    .run();
-                let pid_ok = std::fs::read_to_string(&pf)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i32>().ok())
-                    .is_some_and(|p| p > 0);
-                if !out.status.success() || !pid_ok {
-                    failures
-                        .lock()
-                        .expect("lock")
-                        .push(format!("{i} {shape:?} pid file ok: {pid_ok}{out:?}"));
-                }
-                let _ = std::fs::remove_file(&pf);
-            });
+    let (failures, secs) = run_parallel(total, |i| {
+        let pf = d.join(format!("pf-{i}"));
+        let shape: &[&str] = match i % 5 {
+            0 => &["-u", "-i", "-n"],
+            1 => &["-f", "-u", "-m"],
+            2 => &["-fp", "--mount-proc"],
+            3 => &["-fp", "--mount-proc", "--init"],
+            _ => &["-r", "-fp", "--mount-proc"],
+        };
+        let mut c = Cmd::tool("nsrun");
+        if i % 5 == 4 {
+            c = c.as_nobody();
         }
+        let out = c
+            .arg(format!("--pid-file={}", pf.display()))
+            .args(shape)
+            .args(["--", "true"])
+            .timeout(Duration::from_secs(60))
+            .run();
+        let pid_ok = std::fs::read_to_string(&pf)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .is_some_and(|p| p > 0);
+        let _ = std::fs::remove_file(&pf);
+        (!out.status.success() || !pid_ok)
+            .then(|| format!("{i} {shape:?} pid file ok: {pid_ok}{out:?}"))
     });
-    let secs = start.elapsed().as_secs_f64();
-    let failures = failures.into_inner().expect("lock");
     assert!(
         failures.is_empty(),
         "{} failed: {failures:#?}",
@@ -207,38 +213,20 @@ fn concurrent_nsenter_runs() {
     let p = pid.to_string();
     let net_file = format!("--net=/proc/{pid}/ns/net");
     let total = scaled(500, 20);
-    let next = AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let shape: Vec<&str> = match i % 4 {
-                    0 => vec!["-t", &p, "-a"],
-                    1 => vec!["-t", &p, "-a", "-F"],
-                    2 => vec!["-t", &p, "-n", "-u", "-i"],
-                    _ => vec![&net_file],
-                };
-                let out = Cmd::tool("nsenter")
-                    .args(&shape)
-                    .args(["--", "true"])
-                    .timeout(Duration::from_secs(60))
-                    .run();
-                if !out.status.success() {
-                    failures
-                        .lock()
-                        .expect("lock")
-                        .push(format!("{i} {shape:?}{out:?}"));
-                }
-            });
-        }
+    let (failures, secs) = run_parallel(total, |i| {
+        let shape: Vec<&str> = match i % 4 {
+            0 => vec!["-t", &p, "-a"],
+            1 => vec!["-t", &p, "-a", "-F"],
+            2 => vec!["-t", &p, "-n", "-u", "-i"],
+            _ => vec![&net_file],
+        };
+        let out = Cmd::tool("nsenter")
+            .args(&shape)
+            .args(["--", "true"])
+            .timeout(Duration::from_secs(60))
+            .run();
+        (!out.status.success()).then(|| format!("{i} {shape:?}{out:?}"))
     });
-    let secs = start.elapsed().as_secs_f64();
-    let failures = failures.into_inner().expect("lock");
     assert!(
         failures.is_empty(),
         "{} failed: {failures:#?}",
