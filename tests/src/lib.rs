@@ -553,18 +553,12 @@ impl Drop for TempDir {
 
 /// The mount points under `dir` in our mount namespace (from `/proc/self/mountinfo`).
 pub fn mounts_under(dir: &Path) -> Vec<String> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
-    let d = dir.to_string_lossy();
-    info.lines()
-        .filter_map(|l| l.split_whitespace().nth(4))
-        // mountinfo escapes space, tab, newline and backslash as octal.
-        .map(|m| {
-            m.replace("\\040", " ")
-                .replace("\\011", "\t")
-                .replace("\\012", "\n")
-                .replace("\\134", "\\")
-        })
-        .filter(|m| m == d.as_ref() || m.starts_with(&format!("{d}/")))
+    // common::mountinfo decodes the octal escapes (space, tab, newline, backslash).
+    nsutils_common::mountinfo::read_self()
+        .expect("mountinfo")
+        .into_iter()
+        .filter(|m| m.mount_point.starts_with(dir))
+        .map(|m| m.mount_point.to_string_lossy().into_owned())
         .collect()
 }
 
