@@ -444,6 +444,43 @@ pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
     cvt(r as libc::c_long).map(drop)
 }
 
+/// `ioctl(fd, TIOCNOTTY)`: give up the controlling terminal on `fd` (ENOTTY if it is not
+/// ours). For a session leader this detaches the whole session and sends SIGHUP and SIGCONT
+/// to the terminal's foreground process group.
+pub fn release_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: TIOCNOTTY takes no argument; no memory is passed.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCNOTTY as _) };
+    cvt(r as libc::c_long).map(drop)
+}
+
+/// Whether `sig` is pending for the calling thread or process (it must be blocked to stay
+/// pending).
+pub fn signal_pending(sig: libc::c_int) -> bool {
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it and sigpending fills it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigpending(&mut set) == 0 && libc::sigismember(&set, sig) == 1
+    }
+}
+
+/// Take `sig` off the pending signals if it is pending (it must be blocked), without
+/// waiting: `sigtimedwait` with a zero timeout. Returns whether it was pending.
+pub fn take_pending_signal(sig: libc::c_int) -> bool {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: sigset_t is plain data initialised by sigemptyset/sigaddset; sigtimedwait reads
+    // the set and the timeout and may write nothing else (the info pointer is null).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) == sig
+    }
+}
+
 /// What SIGPIPE's disposition was when the process started, before Rust's runtime set it to
 /// SIG_IGN: 0 unknown, 1 not ignored, 2 ignored. Recorded by [`record_sigpipe`].
 static SIGPIPE_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);

@@ -8,11 +8,12 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod errors;
+pub mod fast;
 pub mod run;
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::parse_from;
 use nsutils_common::exit::{report, TOOL_FAILURE};
 
 /// The program name, in messages.
@@ -29,9 +30,9 @@ pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The fast path keeps clap's code out of an init's memory; anything unusual (help,
     // errors) goes through clap as in every tool.
-    let parsed = match cli::parse_fast(args.get(1..).unwrap_or_default()) {
+    let parsed = match fast::parse(args.get(1..).unwrap_or_default()) {
         Some(c) => Ok(c),
-        None => parse_from::<cli::Cli, _>(PROG, TOOL_FAILURE, args),
+        None => errors::parse::<cli::Cli>(PROG, TOOL_FAILURE, args),
     };
     match parsed {
         Ok(cli) => report(PROG, run::run(cli)),
