@@ -239,10 +239,10 @@ fn env_list<T>(
         .collect()
 }
 
-/// C's `atoi`, as tini reads TINI_VERBOSITY: leading white space, an optional sign, the
-/// digits up to the first other character; 0 when there are none. Saturates instead of
-/// overflowing.
-fn atoi(s: &str) -> i64 {
+/// glibc's `atoi`, as tini reads TINI_VERBOSITY: leading white space, an optional sign, the
+/// digits up to the first other character (0 when there are none), saturated to a `long` as
+/// `strtol` does, then truncated to an `int`.
+fn atoi(s: &str) -> i32 {
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -255,11 +255,8 @@ fn atoi(s: &str) -> i64 {
         .fold(0i64, |n, d| {
             n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
         });
-    if neg {
-        -n
-    } else {
-        n
-    }
+    // Truncated, as glibc's atoi is (int) strtol(s, NULL, 10).
+    (if neg { -n } else { n }) as i32
 }
 
 fn parse_code(s: &str) -> std::result::Result<u8, String> {
@@ -293,9 +290,10 @@ impl Cli {
                 .parse::<u8>()
                 .map_err(|_| format!("invalid verbosity '{s}': expected a number"))
         })?;
-        // tini reads its variables without validating them: TINI_VERBOSITY with atoi(3),
-        // the other two by being set at all (TINI_SUBREAPER=0 is on).
-        let tini_verb = env("TINI_VERBOSITY").map(|s| atoi(&s));
+        // tini reads its variables without validating them: TINI_VERBOSITY with atoi(3)
+        // into an unsigned int (so -1 is the most verbose), the other two by being set at
+        // all (TINI_SUBREAPER=0 is on).
+        let tini_verb = env("TINI_VERBOSITY").map(|s| atoi(&s) as u32);
         let e_warn = env_bool(env, "NSINIT_WARN_ON_REAP")?;
         let e_pgrp = env_bool(env, "NSINIT_KILL_PROCESS_GROUP")?;
         let e_remap = env_list(env, "NSINIT_REMAP_EXIT", parse_code)?;
@@ -340,7 +338,7 @@ impl Cli {
         } else {
             // tini's levels start at 1 (warnings), nsinit's at 0 (quiet).
             e_verb
-                .or(tini_verb.map(|v| u8::try_from(v.clamp(1, 256) - 1).unwrap_or(u8::MAX)))
+                .or(tini_verb.map(|v| u8::try_from(v.max(1) - 1).unwrap_or(u8::MAX)))
                 .unwrap_or(0)
         };
         let mut remap = e_remap;
@@ -567,14 +565,15 @@ mod tests {
             ("2x", 1),
             ("  3", 2),
             ("abc", 0),
-            ("-4", 0),
+            ("-4", 255),
             ("1", 0),
             ("", 0),
         ] {
             let (c, _) = cfg(&["x"], &[("TINI_VERBOSITY", v)]);
             assert_eq!(c.verbosity, level, "{v:?}");
         }
-        assert_eq!(atoi("99999999999999999999999"), i64::MAX);
+        assert_eq!(atoi("99999999999999999999999"), -1);
+        assert_eq!(atoi("4294967298"), 2);
         assert_eq!(atoi("\t+7 "), 7);
         // Bad values are errors, named.
         for (k, v) in [
