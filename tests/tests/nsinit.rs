@@ -1141,6 +1141,29 @@ fn bad_input_is_one_line_125_and_starts_nothing() {
         ),
         (vec!["-e", "300", "touch", &m], vec![], "300"),
         (vec!["--wait=never", "touch", &m], vec![], "never"),
+        // Invalid values list the valid ones; misspellings get "did you mean".
+        (
+            vec!["--exit-on", "foo", "touch", &m],
+            vec![],
+            "possible values: main, first, all",
+        ),
+        (
+            vec!["--exit-on=firs", "touch", &m],
+            vec![],
+            "nsinit: hint: did you mean 'first'?",
+        ),
+        (
+            vec!["--gracee=1s", "touch", &m],
+            vec![],
+            "nsinit: hint: did you mean '--grace'?",
+        ),
+        // An ambiguous abbreviation names its candidates.
+        (
+            vec!["--p", "touch", &m],
+            vec![],
+            "option '--p' is ambiguous; possibilities: '--pdeathsig' '--process-group' \
+             '--pause' '--pid-file'",
+        ),
         (vec!["touch", &m, ":::"], vec![], "is empty"),
         (vec![":::", "touch", &m], vec![], "is empty"),
         (vec!["-P", "touch", &m], vec![], "--pause takes no command"),
@@ -1212,8 +1235,15 @@ fn verbose_logs_spawn_reap_and_exit() {
     out.stderr_has(&format!("nsinit: reaped pid {}", out.out()));
     let quiet = Cmd::tool("nsinit").args(["--", "true"]).run();
     assert_eq!(quiet.stderr, "", "{quiet:?}");
-    // tini's license and version flags.
+    // tini's license and version flags, catatonit's -L; --help says both.
     Cmd::tool("nsinit").arg("-l").run().ok().stdout_has("MIT");
+    Cmd::tool("nsinit").arg("-L").run().ok().stdout_has("MIT");
+    let help = Cmd::tool("nsinit").arg("--help").run();
+    let line = help.stdout.lines().skip_while(|l| !l.contains("--license"));
+    assert!(
+        line.take(3).any(|l| l.contains("-L")),
+        "--help does not mention -L:{help:?}"
+    );
     Cmd::tool("nsinit")
         .arg("--version")
         .run()
