@@ -185,8 +185,8 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
             if let Some(h) = helper {
                 h.forget();
             }
-            if let Some(pf) = plan.pid_file.as_mut() {
-                pf.keep(); // the parent owns it
+            if let Some(pf) = plan.pid_file.take() {
+                pf.disown(); // the parent owns it
             }
             nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
                 .map_err(|e| Error::errno("cannot unblock signals", e))?;
@@ -260,12 +260,10 @@ fn parent(
     if read_byte(&mut status).is_some() {
         return child_failed(helper);
     }
-    // EOF: the command has been executed. Keep what was persisted and the pid file.
+    // EOF: the command has been executed. Keep what was persisted; the pid file stays
+    // while the command runs and goes (when `plan` drops) once it has exited.
     if let Some(h) = helper {
         h.commit();
-    }
-    if let Some(pf) = plan.pid_file.as_mut() {
-        pf.keep();
     }
     wait::wait(child, plan.timeout, signals.as_ref())
 }
