@@ -199,7 +199,10 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
     });
     let inherited = match prepared {
         Ok(inh) => inh,
-        Err(e) => return Err(e),
+        Err(e) => {
+            drop(pid_file); // removes what it made
+            return Err(e);
+        }
     };
     let foreground = cfg.foreground && !cfg.setsid && owns_terminal_foreground();
     let mut init = Init {
@@ -224,20 +227,20 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             }),
             Err(e) => {
                 init.abort_spawned();
+                drop(pid_file); // removes what it made
                 return Err(e);
             }
         }
     }
     // Written whole and renamed into place; then only its mark is kept (no fd: every fd
-    // is closed below), to remove it at exit if it is still ours.
+    // is closed below), to remove it at exit if it is still ours. Not written (no command,
+    // or it failed): dropped, which removes its temporary file.
     let mut pid_file_mark = None;
-    if let Some(mut pf) = pid_file {
-        if let Some(main) = init.cmds.first() {
-            if let Err(e) = pf.write(main.pid) {
-                crate::exit::warn(cfg.prog, e.to_string());
-            }
+    if let (Some(mut pf), Some(main)) = (pid_file, init.cmds.first()) {
+        match pf.write(main.pid) {
+            Ok(()) => pid_file_mark = Some(pf.into_mark()),
+            Err(e) => crate::exit::warn(cfg.prog, e.to_string()),
         }
-        pid_file_mark = Some(pf.into_mark());
     }
     if cfg.chdir_root {
         let _ = nix::unistd::chdir("/");
