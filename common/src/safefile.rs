@@ -637,3 +637,267 @@ pub fn check(path: &Path, want_dir: bool) -> Result<()> {
     let (dir, name) = Dir::parent_of(path, what)?;
     dir.check_entry(&name, path, want_dir).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    /// A fresh directory under the temp dir, removed on drop.
+    struct Tmp(PathBuf);
+
+    impl Tmp {
+        fn new(tag: &str) -> Tmp {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let p = std::env::temp_dir()
+                .join(format!("nsutils-safefile-{tag}-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir(&p).expect("mkdir");
+            Tmp(p)
+        }
+
+        fn join(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+
+    impl Drop for Tmp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn is_root() -> bool {
+        nix::unistd::geteuid().is_root()
+    }
+
+    fn mkfifo(p: &Path) {
+        nix::unistd::mkfifo(p, Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    }
+
+    #[test]
+    fn a_target_is_created_fresh_or_an_existing_regular_file_is_used() {
+        let t = Tmp::new("target");
+        let p = t.join("ns");
+        let made = Target::open(&p, Create::IfMissing).expect("create");
+        assert!(made.created());
+        let md = p.symlink_metadata().expect("made");
+        assert!(
+            md.is_file() && md.mode() & 0o7777 == 0 && md.len() == 0,
+            "{md:?}"
+        );
+        let again = Target::open(&p, Create::IfMissing).expect("existing");
+        assert!(!again.created());
+        again.remove_if_created();
+        assert!(p.exists(), "removed a file it did not create");
+        let e = Target::open(&p, Create::Exclusive).expect_err("exclusive");
+        assert!(e.to_string().contains("File exists"), "{e}");
+        made.remove_if_created();
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn a_symlink_fifo_or_directory_as_the_last_component_is_refused() {
+        let t = Tmp::new("refuse");
+        let victim = t.join("victim");
+        std::fs::write(&victim, "root's").expect("victim");
+        let link = t.join("link");
+        std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+        let dangling = t.join("dangling");
+        std::os::unix::fs::symlink(t.join("ghost"), &dangling).expect("symlink");
+        let fifo = t.join("fifo");
+        mkfifo(&fifo);
+        let dir = t.join("dir");
+        std::fs::create_dir(&dir).expect("mkdir");
+        for (p, why) in [
+            (&link, "is a symbolic link"),
+            (&dangling, "is a symbolic link"),
+            (&fifo, "is a FIFO, not a regular file"),
+            (&dir, "is a directory, not a regular file"),
+        ] {
+            for create in [Create::IfMissing, Create::Exclusive] {
+                let e = Target::open(p, create).expect_err("refused");
+                assert!(e.to_string().contains(&p.display().to_string()), "{e}");
+                if create == Create::IfMissing {
+                    assert!(
+                        e.to_string().ends_with(why) || e.to_string().contains(why),
+                        "{e}"
+                    );
+                }
+            }
+            let e = PidFile::prepare(p).expect_err("refused");
+            assert!(e.to_string().contains(why), "{e}");
+            assert!(check(p, false).is_err());
+        }
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "root's");
+        assert!(
+            !t.join("ghost").exists(),
+            "a dangling link's target was created"
+        );
+        assert!(check(&dir, true).is_ok() && check(&t.join("new"), false).is_ok());
+    }
+
+    #[test]
+    fn a_pid_file_is_written_whole_by_rename_and_removed_only_while_ours() {
+        let t = Tmp::new("pid");
+        let p = t.join("job.pid");
+        std::fs::write(&p, "stale\n").expect("stale");
+        let old_ino = p.metadata().expect("stale").ino();
+        let mut pf = PidFile::prepare(&p).expect("prepare");
+        assert_eq!(std::fs::read_to_string(&p).expect("untouched"), "stale\n");
+        pf.write(4242).expect("write");
+        assert_eq!(std::fs::read_to_string(&p).expect("written"), "4242\n");
+        assert_ne!(p.metadata().expect("new").ino(), old_ino, "written through");
+        assert!(pf.write(1).is_err(), "written twice");
+        let names = std::fs::read_dir(&t.0).expect("dir").count();
+        assert_eq!(names, 1, "temporary file left");
+        // Someone replaces it: dropping ours leaves theirs.
+        std::fs::write(t.join("theirs"), "9\n").expect("theirs");
+        std::fs::rename(t.join("theirs"), &p).expect("swap");
+        drop(pf);
+        assert_eq!(std::fs::read_to_string(&p).expect("theirs"), "9\n");
+        // Ours: removed on drop, by mark too.
+        std::fs::remove_file(&p).expect("rm");
+        let mut pf = PidFile::prepare(&p).expect("prepare");
+        pf.write(7).expect("write");
+        let mark = pf.into_mark();
+        assert!(p.exists(), "a mark removes nothing by itself");
+        mark.remove();
+        assert!(!p.exists());
+        // Never written: the temporary file goes with it.
+        drop(PidFile::prepare(&p).expect("prepare"));
+        assert_eq!(std::fs::read_dir(&t.0).expect("dir").count(), 0);
+    }
+
+    #[test]
+    fn a_symlink_swapped_in_after_prepare_is_refused_not_followed() {
+        let t = Tmp::new("swap");
+        let victim = t.join("victim");
+        std::fs::write(&victim, "root's").expect("victim");
+        let p = t.join("job.pid");
+        let mut pf = PidFile::prepare(&p).expect("prepare");
+        std::os::unix::fs::symlink(&victim, &p).expect("plant");
+        let e = pf.write(1).expect_err("refused");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "root's");
+        drop(pf);
+        assert!(
+            p.symlink_metadata().expect("link").is_symlink(),
+            "their link removed"
+        );
+        assert_eq!(
+            std::fs::read_dir(&t.0).expect("dir").count(),
+            2,
+            "temp left"
+        );
+    }
+
+    #[test]
+    fn directories_above_resolve_through_our_own_links_dots_and_loops() {
+        let t = Tmp::new("walk");
+        let real = t.join("real");
+        std::fs::create_dir(&real).expect("mkdir");
+        std::os::unix::fs::symlink(&real, t.join("abs")).expect("symlink");
+        std::os::unix::fs::symlink("real", t.join("rel")).expect("symlink");
+        std::os::unix::fs::symlink("loop", t.join("loop")).expect("symlink");
+        for via in ["abs", "rel", "real/../rel", "./abs/."] {
+            let mut pf = PidFile::prepare(&t.join(via).join("x.pid")).expect(via);
+            pf.write(1).expect("write");
+            assert!(real.join("x.pid").exists(), "{via}");
+        }
+        let e = PidFile::prepare(&t.join("loop").join("x")).expect_err("loop");
+        assert!(e.to_string().contains("Too many symbolic links"), "{e}");
+        let e = PidFile::prepare(&t.join("nowhere").join("x")).expect_err("missing");
+        assert!(e.to_string().starts_with("cannot create"), "{e}");
+        assert!(!real.join("x.pid").exists(), "removed when dropped");
+        std::fs::write(real.join("file"), "").expect("file");
+        let e = PidFile::prepare(&real.join("file").join("y")).expect_err("not a dir");
+        assert!(e.to_string().contains("Not a directory"), "{e}");
+        for bad in ["/", "..", "."] {
+            assert!(PidFile::prepare(Path::new(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_persist_directory_is_made_or_used_never_through_a_link() {
+        let t = Tmp::new("dir");
+        let d = t.join("p");
+        let (dir, made) = Dir::create_or_open(&d, 0o755).expect("create");
+        let made = made.expect("made");
+        let target = Target::open_in(
+            Rc::new(dir),
+            OsStr::new("net"),
+            &d.join("net"),
+            Create::IfMissing,
+        )
+        .expect("file in it");
+        assert!(d.join("net").exists());
+        let (_, again) = Dir::create_or_open(&d, 0o755).expect("existing");
+        assert!(
+            again.is_none(),
+            "an existing directory was reported as made"
+        );
+        made.remove_if_empty_check(&d);
+        target.remove_if_created();
+        std::os::unix::fs::symlink(&d, t.join("link")).expect("symlink");
+        let e = Dir::create_or_open(&t.join("link"), 0o755).expect_err("link");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        std::fs::write(t.join("file"), "").expect("file");
+        let e = Dir::create_or_open(&t.join("file"), 0o755).expect_err("file");
+        assert!(e.to_string().contains("not a directory"), "{e}");
+        assert!(check(&t.join("link"), true).is_err() && check(&d, true).is_ok());
+    }
+
+    impl MadeDir {
+        /// Removing a non-empty directory we made fails quietly; emptied, it goes.
+        fn remove_if_empty_check(self, d: &Path) {
+            let id = self.id;
+            let parent = Rc::clone(&self.parent);
+            let name = self.name.clone();
+            self.remove();
+            assert!(d.exists(), "a non-empty directory was removed");
+            std::fs::remove_file(d.join("net")).expect("rm");
+            parent.unlink_if(&name, id, true);
+            assert!(!d.exists());
+        }
+    }
+
+    /// The sticky rules, with another user's entries (needs root to chown).
+    #[test]
+    fn another_users_entries_in_a_sticky_directory() {
+        if !is_root() {
+            return;
+        }
+        let t = Tmp::new("sticky");
+        std::fs::set_permissions(&t.0, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+        let nobody = Some(65534);
+        let theirs = t.join("theirs");
+        std::fs::write(&theirs, "theirs").expect("file");
+        std::os::unix::fs::chown(&theirs, nobody, nobody).expect("chown");
+        let e = Target::open(&theirs, Create::IfMissing).expect_err("theirs");
+        assert!(e.to_string().contains("belongs to uid 65534"), "{e}");
+        assert!(PidFile::prepare(&theirs).is_err());
+        let sub = t.join("sub");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::os::unix::fs::chown(&sub, nobody, nobody).expect("chown");
+        assert!(
+            Dir::create_or_open(&sub, 0o755).is_err(),
+            "their directory used"
+        );
+        // Their symlink to a directory, on the way: not followed; root's own: followed.
+        let link = t.join("link");
+        std::os::unix::fs::symlink(&sub, &link).expect("symlink");
+        std::os::unix::fs::lchown(&link, nobody, nobody).expect("lchown");
+        let e = PidFile::prepare(&link.join("x.pid")).expect_err("their link");
+        assert!(e.to_string().contains("is not followed"), "{e}");
+        std::os::unix::fs::lchown(&link, Some(0), Some(0)).expect("lchown");
+        assert!(
+            PidFile::prepare(&link.join("x.pid")).is_ok(),
+            "root's own link"
+        );
+        // Not sticky: their file is theirs to hand us (as protected_regular sees it).
+        std::fs::set_permissions(&t.0, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(Target::open(&theirs, Create::IfMissing).is_ok());
+    }
+}
