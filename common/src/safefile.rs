@@ -222,7 +222,8 @@ impl Dir {
         Dir::open_as(path, || format!("cannot open directory {}", path.display()))
     }
 
-    fn open_as(path: &Path, what: impl FnOnce() -> String) -> Result<Dir> {
+    /// [`Dir::open`], a failure of the OS reported as `what` (`cannot change root to /x`).
+    pub fn open_as(path: &Path, what: impl FnOnce() -> String) -> Result<Dir> {
         let fd = walk(path).map_err(|e| e.into_error(what()))?;
         Ok(Dir {
             fd,
@@ -300,24 +301,41 @@ impl Dir {
             Err(Errno::EEXIST) => false,
             Err(e) => return Err(Error::errno(what(), e)),
         };
-        let fd = open_path(&parent.fd, &name).map_err(|e| Error::errno(what(), e))?;
-        let st = fstat(&fd).map_err(|e| Error::errno(what(), e))?;
-        let pst = parent.stat().map_err(|e| Error::errno(what(), e))?;
-        let why = refusal(&pst, &st, true, euid());
-        if let Some(why) = why {
-            return Err(Error::msg(format!("{} {why}", path.display())));
-        }
+        let (dir, id) = parent.open_dir_entry(&name, path, what)?;
         let made = made.then(|| MadeDir {
-            id: FileId::of(&st),
-            name: name.clone(),
+            id,
+            name,
             parent: Rc::new(parent),
         });
+        Ok((dir, made))
+    }
+
+    /// The directory `name` in this one (`shown` in messages), opened without following it:
+    /// a symlink, a non-directory or another user's directory in a sticky one is refused. A
+    /// failure of the OS is reported as `what`.
+    pub fn open_dir_entry(
+        &self,
+        name: &OsStr,
+        shown: &Path,
+        what: impl Fn() -> String,
+    ) -> Result<(Dir, FileId)> {
+        let fd = open_path(&self.fd, name).map_err(|e| Error::errno(what(), e))?;
+        let st = fstat(&fd).map_err(|e| Error::errno(what(), e))?;
+        let pst = self.stat().map_err(|e| Error::errno(what(), e))?;
+        if let Some(why) = refusal(&pst, &st, true, euid()) {
+            return Err(Error::msg(format!("{} {why}", shown.display())));
+        }
         let dir = Dir {
             fd,
-            path: path.to_path_buf(),
-            abs: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            path: shown.to_path_buf(),
+            abs: std::path::absolute(shown).unwrap_or_else(|_| shown.to_path_buf()),
         };
-        Ok((dir, made))
+        Ok((dir, FileId::of(&st)))
+    }
+
+    /// The directory's fd (`O_PATH`): for `fchdir`, or as the base of `*at` calls.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// A fresh file of ours in this directory, named after `name` (`.NAME.PID.N.tmp`),

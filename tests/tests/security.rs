@@ -460,3 +460,50 @@ fn flipping_the_path_never_redirects_a_mount() {
         "the race never went both ways: ok {ok}, refused {refusals}"
     );
 }
+
+/// The directories nsrun mounts on or enters for the command: `--mount-proc=DIR` never
+/// through a symlink as its last component, `--root`/`--wd` never through another user's
+/// link in a sticky directory.
+#[test]
+fn mount_proc_root_and_wd_do_not_follow_planted_links() {
+    if !root() {
+        return;
+    }
+    let s = Scene::new("sec-dirs");
+    let link = s.plant_link("procdir", s.vault.path());
+    let out = run(
+        "nsrun",
+        &[
+            "-m".into(),
+            "--propagation=shared".into(),
+            format!("--mount-proc={}", link.display()),
+            "true".into(),
+        ],
+    );
+    refused(&out, "nsrun", &link);
+    out.stderr_has("symbolic link");
+    s.assert_victim_untouched("--mount-proc=LINK");
+    for opt in ["--root", "--wd"] {
+        let out = run(
+            "nsrun",
+            &[
+                "-m".into(),
+                format!("{opt}={}", link.display()),
+                "true".into(),
+            ],
+        );
+        refused(&out, "nsrun", &link);
+        out.stderr_has("not followed");
+    }
+    // Root's own: followed as ever.
+    let own = s.path("own");
+    std::os::unix::fs::symlink("/", &own).expect("symlink");
+    let out = Cmd::tool("nsrun")
+        .args(["-m", "-p"])
+        .arg(format!("--root={}", own.display()))
+        .arg(format!("--wd={}", own.display()))
+        .args(["--mount-proc", "sh", "-c", "pwd; echo $$"])
+        .run();
+    out.ok();
+    assert_eq!(out.stdout, "/\n1\n", "{out:?}");
+}
