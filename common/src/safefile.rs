@@ -7,8 +7,9 @@
 //!
 //! * The directory is resolved once, one component at a time ([`Dir::open`]), following a
 //!   symlink only where the kernel's `protected_symlinks` rule would (`/var/run` → `/run` is
-//!   fine; another user's link in a sticky world-writable directory is not). Everything after
-//!   is relative to that directory's fd.
+//!   fine; another user's link in a sticky world-writable directory is not; procfs's own links
+//!   such as `/proc/PID/root` are followed by the kernel). Everything after is relative to that
+//!   directory's fd.
 //! * The last component is never followed: a symlink there is refused, and so is an existing
 //!   entry that is not a regular file (FIFO, device, socket, directory) or that belongs to
 //!   another user in a sticky directory (what `protected_regular` guards).
@@ -32,6 +33,7 @@ use std::rc::Rc;
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstat, fstatat, mkdirat, FileStat, Mode, SFlag};
+use nix::sys::statfs::PROC_SUPER_MAGIC;
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use crate::error::{Error, Result};
@@ -143,6 +145,11 @@ fn push_components(todo: &mut Vec<OsString>, path: &OsStr) {
     todo.extend(parts.into_iter().rev());
 }
 
+/// Whether `fd` is on a procfs (`/proc`), whose links are the kernel's.
+fn on_procfs(fd: &OwnedFd) -> bool {
+    nix::sys::statfs::fstatfs(fd).is_ok_and(|s| s.filesystem_type() == PROC_SUPER_MAGIC)
+}
+
 fn open_path(dir: impl AsFd, name: &OsStr) -> nix::Result<OwnedFd> {
     openat(
         dir,
@@ -185,8 +192,21 @@ fn walk(path: &Path) -> std::result::Result<OwnedFd, WalkError> {
                         st.st_uid
                     )));
                 }
-                let target = readlinkat(&fd, "").map_err(os)?;
-                push_components(&mut todo, &target);
+                if on_procfs(&fd) {
+                    // /proc/PID/root, /proc/PID/cwd, /proc/self: the kernel's (magic) links,
+                    // which no user plants and whose text is no path to follow: the kernel
+                    // follows them.
+                    cur = openat(
+                        &cur,
+                        name.as_os_str(),
+                        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(os)?;
+                } else {
+                    let target = readlinkat(&fd, "").map_err(os)?;
+                    push_components(&mut todo, &target);
+                }
             }
             _ => return Err(os(Errno::ENOTDIR)),
         }

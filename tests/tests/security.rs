@@ -507,3 +507,39 @@ fn mount_proc_root_and_wd_do_not_follow_planted_links() {
     out.ok();
     assert_eq!(out.stdout, "/\n1\n", "{out:?}");
 }
+
+/// procfs's own links are the kernel's to follow: a pid file at `/proc/PID/root/…` lands in
+/// that process's mount namespace (a container's file tree), where the path leads, not in
+/// ours.
+#[test]
+fn a_pid_file_through_proc_pid_root_lands_in_that_namespace() {
+    if !root() {
+        return;
+    }
+    let s = Scene::new("sec-procroot");
+    let inner = s.path("inner");
+    std::fs::create_dir(&inner).expect("mkdir");
+    let mut bg = Cmd::tool("nsrun")
+        .args(["-m", "sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs tmpfs {} && echo ready && exec sleep 60",
+            inner.display()
+        ))
+        .spawn();
+    assert_eq!(bg.read_line(), "ready");
+    let there = PathBuf::from(format!("/proc/{}/root", bg.pid()))
+        .join(inner.strip_prefix("/").expect("absolute"));
+    let pf = there.join("x.pid");
+    let out = Cmd::tool("nsrun")
+        .arg(format!("--pid-file={}", pf.display()))
+        .args(["-u", "cat"])
+        .arg(&pf)
+        .run();
+    out.ok();
+    assert!(out.out().parse::<i32>().is_ok_and(|p| p > 0), "{out:?}");
+    assert!(
+        !inner.join("x.pid").exists(),
+        "written in our mount namespace"
+    );
+    assert!(!pf.exists(), "left after exit");
+}
