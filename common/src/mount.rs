@@ -9,17 +9,17 @@
 //! one vanishes with it); the callers run these functions from a process that stayed there.
 
 use std::ffi::{CString, OsStr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::rc::Rc;
 
 use nix::errno::Errno;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::mount::{mount, MsFlags};
 
 use crate::error::{Error, Result};
 use crate::kind::NsKind;
-use crate::safefile::{Create, Dir, Named, Target};
+use crate::safefile::{Create, Dir, FileId, Named, Target};
 use crate::sys;
 
 /// Where `ip netns` keeps named network namespaces.
@@ -128,13 +128,18 @@ pub fn prepare_netns_dir() -> Result<()> {
     })
 }
 
-/// A namespace bind-mounted onto a file by [`persist`]; [`Persisted::undo`] removes that very
-/// mount again, and the file too when `persist` created it and it is still the one it made.
+/// A namespace bind-mounted onto a file by [`persist`]; [`Persisted::undo`] takes that mount
+/// down again, and the file too when `persist` created it and it is still the one it made.
+///
+/// No fd of the mount is kept: a script that unmounts the file right after nsrun must not
+/// find it busy because our helper is still exiting. Undo finds the mount again through the
+/// directory fd and the name, without following a symlink, and only while what is mounted
+/// there is still our namespace.
 #[derive(Debug)]
 pub struct Persisted {
-    /// The mount itself (`open_tree` then `move_mount`): undo unmounts exactly this one.
-    mount: OwnedFd,
     target: Named,
+    /// The namespace (the nsfs inode) mounted there.
+    ns: FileId,
 }
 
 impl Persisted {
@@ -145,16 +150,9 @@ impl Persisted {
 
     /// Unmount (lazily, in case someone holds it open) and remove the file if we made it.
     pub fn undo(self) -> Result<()> {
-        // Through our fd of the mount, never the path: whatever the path has become, only
-        // the mount we made is taken down.
-        let ours = format!("/proc/self/fd/{}", self.mount.as_raw_fd());
-        let res = umount2(ours.as_str(), MntFlags::MNT_DETACH).map_err(|e| {
-            Error::errno(
-                format!("cannot unmount {}", self.target.path().display()),
-                e,
-            )
+        let res = self.target.unmount_if(self.ns).map_err(|e| {
+            Error::errno(format!("cannot unmount {}", self.target.path().display()), e)
         });
-        drop(self.mount);
         self.target.remove_if_created();
         res
     }
@@ -186,16 +184,19 @@ pub fn persist_in(source: &Path, dir: Rc<Dir>, name: &OsStr, kind: NsKind) -> Re
 }
 
 /// Bind-mount `source` onto the file `target` is open on: a detached clone of the namespace
-/// file (`open_tree`) moved onto that fd (`move_mount`).
+/// file (`open_tree`) moved onto that fd (`move_mount`). The clone's fd is closed once it is
+/// attached.
 fn bind(source: &Path, target: Target, kind: NsKind) -> Result<Persisted> {
     let c_source = CString::new(source.as_os_str().as_bytes())
         .map_err(|_| Error::msg(format!("{}: contains a NUL byte", source.display())))?;
-    let mounted = sys::open_tree_clone(&c_source)
-        .and_then(|tree| sys::move_mount_onto(tree.as_fd(), target.fd()).map(|()| tree));
+    let mounted = sys::open_tree_clone(&c_source).and_then(|tree| {
+        let ns = nix::sys::stat::fstat(&tree).map_err(std::io::Error::from)?;
+        sys::move_mount_onto(tree.as_fd(), target.fd()).map(|()| FileId::of(&ns))
+    });
     match mounted {
-        Ok(mount) => Ok(Persisted {
-            mount,
+        Ok(ns) => Ok(Persisted {
             target: target.into_named(),
+            ns,
         }),
         Err(e) => {
             target.remove_if_created();

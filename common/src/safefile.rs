@@ -34,6 +34,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstat, fstatat, mkdirat, FileStat, Mode, SFlag};
 use nix::sys::statfs::PROC_SUPER_MAGIC;
+use nix::mount::{umount2, MntFlags};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use crate::error::{Error, Result};
@@ -53,7 +54,8 @@ pub struct FileId {
 }
 
 impl FileId {
-    fn of(st: &FileStat) -> FileId {
+    /// The identity in a stat result.
+    pub fn of(st: &FileStat) -> FileId {
         FileId {
             dev: st.st_dev,
             ino: st.st_ino,
@@ -542,6 +544,19 @@ impl Named {
         if let Some(id) = self.made {
             self.dir.unlink_if(&self.name, id, false);
         }
+    }
+
+    /// Unmount (lazily) what is mounted at the name if it is `mounted` (a namespace we bound
+    /// there): found through the directory fd, the name never followed as a symlink.
+    /// Anything else there is left alone (`Ok`).
+    pub fn unmount_if(&self, mounted: FileId) -> nix::Result<()> {
+        let here = fstatat(&self.dir.fd, self.name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        if FileId::of(&here) != mounted {
+            return Ok(());
+        }
+        let mut at = PathBuf::from(format!("/proc/self/fd/{}", self.dir.fd.as_raw_fd()));
+        at.push(&self.name);
+        umount2(&at, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW)
     }
 }
 

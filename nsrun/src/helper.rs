@@ -211,6 +211,8 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
             p.remove();
         }
     }
+    // Our fds on the directories go before nsrun hears that we are done.
+    drop(done);
     drop(to_nsrun);
     0
 }
