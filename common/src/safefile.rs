@@ -17,8 +17,9 @@
 //!   file in the same directory and renamed over the target ([`PidFile`]): no existing file
 //!   is written through, and no reader sees half a PID.
 //! * A mount goes onto the file we opened ([`Target::fd`]), never onto the path again.
-//! * Undo removes only what we made: an entry is unlinked only while it is still the file
-//!   (device and inode) we created.
+//! * Undo removes only what we made: a mount is taken down only while our namespace is what
+//!   is mounted at the name ([`Named::unmount_if`]), and an entry is unlinked only while it is
+//!   still the file (device and inode) we created.
 //!
 //! Every refusal is one line naming the path (the tools exit 125 with it).
 
