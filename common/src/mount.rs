@@ -151,7 +151,10 @@ impl Persisted {
     /// Unmount (lazily, in case someone holds it open) and remove the file if we made it.
     pub fn undo(self) -> Result<()> {
         let res = self.target.unmount_if(self.ns).map_err(|e| {
-            Error::errno(format!("cannot unmount {}", self.target.path().display()), e)
+            Error::errno(
+                format!("cannot unmount {}", self.target.path().display()),
+                e,
+            )
         });
         self.target.remove_if_created();
         res

@@ -33,9 +33,9 @@ use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag, AT_FDCWD};
+use nix::mount::{umount2, MntFlags};
 use nix::sys::stat::{fstat, fstatat, mkdirat, FileStat, Mode, SFlag};
 use nix::sys::statfs::PROC_SUPER_MAGIC;
-use nix::mount::{umount2, MntFlags};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use crate::error::{Error, Result};
@@ -427,11 +427,8 @@ pub enum Create {
 /// existing regular file we may use, open so that the mount lands on this very file.
 #[derive(Debug)]
 pub struct Target {
-    dir: Rc<Dir>,
-    name: OsString,
-    path: PathBuf,
+    named: Named,
     fd: OwnedFd,
-    made: Option<FileId>,
 }
 
 impl Target {
@@ -468,11 +465,13 @@ impl Target {
                 Err(e) => return Err(fail(e)),
             };
             let target = Target {
-                dir: Rc::clone(&dir),
-                name: name.to_os_string(),
-                path: path.to_path_buf(),
+                named: Named {
+                    dir: Rc::clone(&dir),
+                    name: name.to_os_string(),
+                    path: path.to_path_buf(),
+                    made,
+                },
                 fd,
-                made,
             };
             if made.is_none() {
                 // What we opened (without following it) is what we check.
@@ -497,30 +496,23 @@ impl Target {
 
     /// The path as the user gave it.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.named.path()
     }
 
     /// Whether we created the file.
     pub fn created(&self) -> bool {
-        self.made.is_some()
+        self.named.made.is_some()
     }
 
     /// Remove the file if we created it and it is still ours.
     pub fn remove_if_created(&self) {
-        if let Some(id) = self.made {
-            self.dir.unlink_if(&self.name, id, false);
-        }
+        self.named.remove_if_created();
     }
 
     /// Once mounted onto, the file's own fd is no longer needed (fds are scarce under a low
     /// `ulimit -n`): keep what undo needs.
     pub fn into_named(self) -> Named {
-        Named {
-            dir: self.dir,
-            name: self.name,
-            path: self.path,
-            made: self.made,
-        }
+        self.named
     }
 }
 
@@ -551,7 +543,11 @@ impl Named {
     /// there): found through the directory fd, the name never followed as a symlink.
     /// Anything else there is left alone (`Ok`).
     pub fn unmount_if(&self, mounted: FileId) -> nix::Result<()> {
-        let here = fstatat(&self.dir.fd, self.name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        let here = fstatat(
+            &self.dir.fd,
+            self.name.as_os_str(),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )?;
         if FileId::of(&here) != mounted {
             return Ok(());
         }
