@@ -5,6 +5,7 @@
 //! | [`cli`] | the clap definition and its validation |
 //! | [`run`] | the steps: scan, resolve, rows, filter, tree, print |
 //! | [`scan`] | discovery: processes, threads, fds, bind mounts, ancestors |
+//! | [`sockets`] | the network namespaces of open sockets |
 //! | [`columns`] | the one table of columns |
 //! | [`filter`] | `-Q` expressions |
 //! | [`output`] | table, raw, JSON, trees |
@@ -24,6 +25,7 @@ pub mod netnsid;
 pub mod output;
 pub mod run;
 pub mod scan;
+pub mod sockets;
 
 const PROG: &str = "nsls";
 

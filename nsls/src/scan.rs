@@ -8,6 +8,8 @@
 //!   `st_nlink` of `/proc/PID/task` says the process has more than one thread;
 //! * open file descriptors: `readlinkat(/proc/PID/fd, N)` reads `net:[4026532177]` for an
 //!   fd that refers to a namespace;
+//! * open sockets (`socket:[N]` links): the network namespace each is in
+//!   ([`crate::sockets`]), for a namespace that only a socket keeps alive;
 //! * nsfs bind mounts in our mount namespace (`/proc/self/mountinfo`, e.g. `/run/netns/*`);
 //! * ancestors that nothing else holds, through `NS_GET_PARENT` and `NS_GET_USERNS`
 //!   ([`Scan::resolve`]), walked for user and pid namespaces, for namespaces without a
@@ -31,6 +33,8 @@ use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::NsFile;
 use nsutils_common::{sys, Error, NsKind, Result};
 
+use crate::sockets::{parse_socket_link, Sockets, Stop};
+
 /// Found as a process's namespace.
 pub const SRC_PROCESS: u8 = 1;
 /// Found as the namespace of a thread that is not its process's leader.
@@ -43,12 +47,15 @@ pub const SRC_MOUNT: u8 = 16;
 pub const SRC_PARENT: u8 = 32;
 /// Found as the owner of another namespace (`NS_GET_USERNS`).
 pub const SRC_OWNER: u8 = 64;
+/// Found as the network namespace of an open socket of a process in another one.
+pub const SRC_SOCKET: u8 = 128;
 
 /// The names of the sources, in bit order, as the SOURCE column prints them.
-pub const SOURCE_NAMES: [(u8, &str); 6] = [
+pub const SOURCE_NAMES: [(u8, &str); 7] = [
     (SRC_PROCESS, "process"),
     (SRC_THREAD, "thread"),
     (SRC_FD, "fd"),
+    (SRC_SOCKET, "socket"),
     (SRC_MOUNT, "mount"),
     (SRC_PARENT, "parent"),
     (SRC_OWNER, "owner"),
@@ -74,6 +81,9 @@ pub enum Holder {
     Thread(i32, i32),
     /// `/proc/PID/fd/FD`.
     Fd(i32, i32),
+    /// Socket `sock` (its inode) at fd `fd` of process `pid`, for a network namespace: it
+    /// has no path; [`crate::sockets::reopen`] opens it again.
+    Socket(i32, i32, u64),
     /// A bind mount.
     Mount(PathBuf),
     /// Only reachable through another namespace (an ancestor).
@@ -89,6 +99,7 @@ impl Holder {
             Holder::Thread(..) => 1,
             Holder::Mount(_) => 2,
             Holder::Fd(..) => 3,
+            Holder::Socket(..) => 4,
             Holder::None => 5,
         }
     }
@@ -100,7 +111,7 @@ impl Holder {
             Holder::Thread(p, t) => format!("/proc/{p}/task/{t}/ns/{kind}"),
             Holder::Fd(p, fd) => format!("/proc/{p}/fd/{fd}"),
             Holder::Mount(m) => return Some(m.clone()),
-            Holder::None => return None,
+            Holder::Socket(..) | Holder::None => return None,
         }))
     }
 }
@@ -149,6 +160,8 @@ pub struct ScanOpts {
     pub threads: bool,
     /// Look at open file descriptors.
     pub fds: bool,
+    /// Look at the network namespaces of open sockets (with `fds`).
+    pub sockets: bool,
     /// Look at nsfs bind mounts.
     pub mounts: bool,
 }
@@ -173,6 +186,10 @@ pub struct Scan {
     pub procs: Vec<Proc>,
     /// Processes that could not be read, with the errno.
     pub unreadable: Vec<(i32, Errno)>,
+    /// Processes whose sockets could not be looked at (no ptrace access), with the errno.
+    pub sockets_unreadable: Vec<(i32, Errno)>,
+    /// What is known about sockets.
+    pub sockets: Sockets,
     stats: HashMap<i32, Option<Stat>>,
     uids: HashMap<i32, Option<u32>>,
 }
@@ -238,6 +255,11 @@ impl Scan {
         numeric_entries(&procfd, c".", &mut dirbuf, &mut pids)
             .map_err(|e| Error::errno("cannot read /proc", e).code(NSLS_ERROR))?;
         let mut names = Vec::new();
+        let mut socks = Vec::new();
+        if opts.fds && opts.sockets && opts.kinds[kidx(NsKind::Net)] {
+            let own = fstatat(&procfd, c"self/ns/net", AtFlags::empty()).ok();
+            s.sockets = Sockets::new(own.map(|st| st.st_ino));
+        }
         s.procs.reserve(pids.len());
         s.index.reserve(pids.len() / 2 + 64);
         s.nss.reserve(pids.len() / 2 + 64);
@@ -287,7 +309,10 @@ impl Scan {
                 }
             }
             if opts.fds {
-                s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names);
+                s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names, &mut socks);
+                if !socks.is_empty() {
+                    s.scan_sockets(&p, &socks);
+                }
             }
             s.procs.push(p);
         }
@@ -391,18 +416,58 @@ impl Scan {
         opts: &ScanOpts,
         dirbuf: &mut Vec<u8>,
         fds: &mut Vec<i32>,
+        socks: &mut Vec<(i32, u64)>,
     ) {
+        socks.clear();
         let Ok(fddir) = numeric_entries(dfd, c"fd", dirbuf, fds) else {
             return;
         };
+        let want_socks = opts.sockets && opts.kinds[kidx(NsKind::Net)];
         let mut buf = [0u8; 16];
         for &fd in fds.iter() {
             let Ok(target) = readlinkat(&fddir, decimal(fd as u32, &mut buf)) else {
                 continue;
             };
-            if let Some((k, ino)) = parse_ns_link(target.as_bytes()) {
+            let link = target.as_bytes();
+            if want_socks {
+                if let Some(sock) = parse_socket_link(link) {
+                    socks.push((fd, sock));
+                    continue;
+                }
+            }
+            if let Some((k, ino)) = parse_ns_link(link) {
                 if opts.kinds[kidx(k)] {
                     self.add(ino, k, SRC_FD, || Holder::Fd(pid, fd));
+                }
+            }
+        }
+    }
+
+    /// The network namespaces of the sockets `socks` (fd, socket inode) of process `p`; one
+    /// in which `p` itself is not is added as socket-held.
+    fn scan_sockets(&mut self, p: &Proc, socks: &[(i32, u64)]) {
+        let own = p.ns[kidx(NsKind::Net)];
+        let mut pidfd: Option<OwnedFd> = None;
+        for &(fd, sock) in socks {
+            if pidfd.is_none() {
+                match sys::pidfd_open(p.pid) {
+                    Ok(f) => pidfd = Some(f),
+                    Err(_) => return, // gone
+                }
+            }
+            let Some(pfd) = pidfd.as_ref() else { return };
+            match self.sockets.netns(pfd.as_fd(), fd, sock) {
+                Ok(Some(ns)) if ns != own => {
+                    let pid = p.pid;
+                    self.add(ns, NsKind::Net, SRC_SOCKET, || {
+                        Holder::Socket(pid, fd, sock)
+                    });
+                }
+                Ok(_) => {}
+                Err(Stop::Gone) => return,
+                Err(Stop::Denied(e)) => {
+                    self.sockets_unreadable.push((p.pid, e));
+                    return;
                 }
             }
         }
@@ -445,8 +510,11 @@ impl Scan {
     }
 
     /// Open a namespace through whatever holds it.
-    fn open(&self, i: usize) -> Option<NsFile> {
+    pub fn open(&self, i: usize) -> Option<NsFile> {
         let ns = &self.nss[i];
+        if let Holder::Socket(pid, fd, sock) = ns.holder {
+            return crate::sockets::reopen(pid, fd, sock, ns.ino);
+        }
         let path = ns.holder.path(ns.kind)?;
         NsFile::open(&path, Some(ns.kind)).ok()
     }

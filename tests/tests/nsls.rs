@@ -565,8 +565,8 @@ fn json_is_valid_and_typed_like_lsns() {
         }
         assert_ne!(r["ns"], Value::Null);
     }
-    // Without an explicit --tree, -J is flat even in the default (process tree) layout.
-    let flat = Cmd::tool("nsls").arg("-J").run();
+    // -J -l is flat (lsns nests -J alone, tested in json_nests_like_lsns).
+    let flat = Cmd::tool("nsls").args(["-J", "-l"]).run();
     flat.ok();
     let v: Value = serde_json::from_str(&flat.stdout).expect("json");
     assert!(
@@ -780,8 +780,12 @@ fn rootless_lists_own_namespaces_and_counts_the_rest() {
         .args(["-J", "-l", "-o", "NS,TYPE,NPROCS,PID,USER,ONS"])
         .run();
     out.ok();
-    // root's processes cannot be read by nobody: counted, reported, not silently dropped.
-    out.stderr_has("could not be read");
+    // root's processes cannot be read by nobody: a script's stderr stays clean (as lsns's),
+    // a terminal is told, --strict fails.
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let tty = on_terminal(Cmd::new("script").as_nobody(), &harness::bin_for_nobody("nsls"), "-l");
+    tty.ok();
+    assert!(tty.stdout.contains("could not be read"), "{tty:?}");
     let v: Value = serde_json::from_str(&out.stdout).expect("json");
     let all = v["namespaces"].as_array().expect("array").clone();
     for kind in ["user", "net"] {
@@ -798,6 +802,14 @@ fn rootless_lists_own_namespaces_and_counts_the_rest() {
         .run()
         .code_is(1)
         .stderr_has("could not be read");
+}
+
+/// Run `prog args` with a terminal for stdin, stdout and stderr (`script`), whose output
+/// (both streams) comes back as stdout.
+fn on_terminal(script: Cmd, prog: &Path, args: &str) -> harness::Output {
+    script
+        .args(["-qec", &format!("{} {args}", prog.display()), "/dev/null"])
+        .run()
 }
 
 #[test]
