@@ -293,12 +293,36 @@ impl Ctx {
                     (None, None) => Cell::Empty,
                 }
             }
+            Col::Pidino => pid
+                .and_then(pidfs_inode)
+                .map_or(Cell::Empty, |n| Cell::Num(n.into())),
+            Col::Container => pid.and_then(container).map_or(Cell::Empty, Cell::Str),
             Col::Nspid => match pid.and_then(scan::read_nspid) {
                 Some(v) => Cell::Nums(v.into_iter().map(i64::from).collect()),
                 None => Cell::Empty,
             },
         }
     }
+}
+
+/// The container of process `pid`: its cgroup path, else its environment.
+fn container(pid: i32) -> Option<String> {
+    use crate::container::{from_cgroup, from_environ};
+    scan::read_proc_file(&format!("/proc/{pid}/cgroup"))
+        .and_then(|t| from_cgroup(&String::from_utf8_lossy(&t)))
+        .or_else(|| from_environ(&scan::read_proc_file(&format!("/proc/{pid}/environ"))?))
+}
+
+/// The pidfs inode of process `pid` (Linux 6.9+, where pidfds live on pidfs; before, every
+/// pidfd shares one anonymous inode, which names no process).
+fn pidfs_inode(pid: i32) -> Option<u64> {
+    const PIDFS_MAGIC: i64 = 0x5049_4446;
+    let fd = nsutils_common::pidfd::PidFd::open(pid).ok()?;
+    let fs = nix::sys::statfs::fstatfs(&fd).ok()?;
+    if fs.filesystem_type().0 as i64 != PIDFS_MAGIC {
+        return None;
+    }
+    fd.inode().ok()
 }
 
 /// The namespace listing, or the processes of one namespace, and what made it incomplete

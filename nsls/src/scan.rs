@@ -672,7 +672,7 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
 /// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
 /// `statx` and a final empty `read`, a third more syscalls on the scan's hottest file reads.
 /// A read that leaves room in the buffer got the whole file (procfs fills what it can).
-fn read_proc_file(path: &str) -> Option<Vec<u8>> {
+pub fn read_proc_file(path: &str) -> Option<Vec<u8>> {
     let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
     let mut data = vec![0u8; 4096];
     let mut len = 0;

@@ -783,7 +783,11 @@ fn rootless_lists_own_namespaces_and_counts_the_rest() {
     // root's processes cannot be read by nobody: a script's stderr stays clean (as lsns's),
     // a terminal is told, --strict fails.
     assert!(out.stderr.is_empty(), "{out:?}");
-    let tty = on_terminal(Cmd::new("script").as_nobody(), &harness::bin_for_nobody("nsls"), "-l");
+    let tty = on_terminal(
+        Cmd::new("script").as_nobody(),
+        &harness::bin_for_nobody("nsls"),
+        "-l",
+    );
     tty.ok();
     assert!(tty.stdout.contains("could not be read"), "{tty:?}");
     let v: Value = serde_json::from_str(&out.stdout).expect("json");
