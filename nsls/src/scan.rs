@@ -22,11 +22,10 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
+use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::{NSLS_ERROR, NSLS_UNSUPPORTED};
 use nsutils_common::mountinfo::{self, parse_ns_link};
@@ -206,6 +205,15 @@ fn decimal(mut n: u32, buf: &mut [u8; 16]) -> &[u8] {
         }
     }
     &buf[i..]
+}
+
+/// An unsigned number in decimal as a C string in `buf`.
+fn cname(n: u32, buf: &mut [u8; 17]) -> &CStr {
+    let mut d = [0u8; 16];
+    let digits = decimal(n, &mut d);
+    buf[..digits.len()].copy_from_slice(digits);
+    buf[digits.len()] = 0;
+    CStr::from_bytes_with_nul(&buf[..=digits.len()]).unwrap_or(c"0")
 }
 
 fn parse_name(name: &[u8]) -> Option<i32> {
@@ -423,12 +431,16 @@ impl Scan {
             return;
         };
         let want_socks = opts.sockets && opts.kinds[kidx(NsKind::Net)];
-        let mut buf = [0u8; 16];
+        let mut name = [0u8; 17];
+        let mut text = [0u8; 64];
         for &fd in fds.iter() {
-            let Ok(target) = readlinkat(&fddir, decimal(fd as u32, &mut buf)) else {
+            // Namespace and socket links are short (`net:[4026531840]`); a longer one is
+            // a path, cut here and no match.
+            let Ok(n) = sys::readlinkat_into(fddir.as_fd(), cname(fd as u32, &mut name), &mut text)
+            else {
                 continue;
             };
-            let link = target.as_bytes();
+            let link = &text[..n];
             if want_socks {
                 if let Some(sock) = parse_socket_link(link) {
                     socks.push((fd, sock));
@@ -749,6 +761,9 @@ mod tests {
         assert_eq!(decimal(0, &mut b), b"0");
         assert_eq!(decimal(4026531837, &mut b), b"4026531837");
         assert_eq!(parse_name(b"123"), Some(123));
+        let mut c = [0u8; 17];
+        assert_eq!(cname(4294967295, &mut c), c"4294967295");
+        assert_eq!(cname(7, &mut c), c"7");
         assert_eq!(parse_name(b"self"), None);
     }
 
