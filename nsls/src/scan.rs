@@ -318,27 +318,31 @@ impl Scan {
             }
             if opts.fds {
                 s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names, &mut socks);
-                if !socks.is_empty() {
-                    s.scan_sockets(&p, &socks);
-                }
+                s.scan_sockets(&p, &socks);
             }
             s.procs.push(p);
         }
         if opts.mounts {
-            // Without a readable mount table only the mounts are missing, not the listing.
-            if let Ok(mounts) = mountinfo::read_self() {
-                for m in mounts {
-                    if let Some((k, ino)) = m.nsfs_target() {
-                        if opts.kinds[kidx(k)] {
-                            let path = m.mount_point.clone();
-                            let i = s.add(ino, k, SRC_MOUNT, || Holder::Mount(path));
-                            s.nss[i].mounts.push(m.mount_point);
-                        }
-                    }
+            s.scan_mounts(opts);
+        }
+        Ok(s)
+    }
+
+    /// nsfs bind mounts in our mount namespace. Without a readable mount table only the
+    /// mounts are missing, not the listing.
+    fn scan_mounts(&mut self, opts: &ScanOpts) {
+        let Ok(mounts) = mountinfo::read_self() else {
+            return;
+        };
+        for m in mounts {
+            if let Some((k, ino)) = m.nsfs_target() {
+                if opts.kinds[kidx(k)] {
+                    let path = m.mount_point.clone();
+                    let i = self.add(ino, k, SRC_MOUNT, || Holder::Mount(path));
+                    self.nss[i].mounts.push(m.mount_point);
                 }
             }
         }
-        Ok(s)
     }
 
     /// Find or add a namespace, marking how it was found.
