@@ -1088,6 +1088,14 @@ fn socket_holder(cmd: Cmd) -> (Bg, i32, u64, u64) {
     (bg, w[1] as i32, w[2], w[3])
 }
 
+fn need_root_and_python() -> bool {
+    if !Path::new(PY).exists() {
+        skip("needs /usr/bin/python3 (Debian package python3)");
+        return false;
+    }
+    need_root()
+}
+
 fn check_socket_row(all: &[Value], ns: u64, user: &str) {
     let r = row(all, ns);
     assert_eq!(r["type"], "net", "{r}");
@@ -1104,11 +1112,8 @@ fn check_socket_row(all: &[Value], ns: u64, user: &str) {
 /// columns, as root and for one's own processes unprivileged.
 #[test]
 fn socket_held_network_namespace_is_found() {
-    if !need_root() {
+    if !need_root_and_python() {
         return;
-    }
-    if !Path::new(PY).exists() {
-        return skip("needs /usr/bin/python3 (Debian package python3)");
     }
     let (h, _fd, _sock, ns) = socket_holder(Cmd::new(PY).args(["-c", SOCKET_HOLDER, "root"]));
     let cols = "NS,TYPE,NPROCS,PID,USER,SOURCE,NETNSID,NSFS,PATH";
@@ -1149,11 +1154,8 @@ fn socket_held_network_namespace_is_found() {
 /// is a network namespace with no process.
 #[test]
 fn socket_source_survives_churn() {
-    if !need_root() {
+    if !need_root_and_python() {
         return;
-    }
-    if !Path::new(PY).exists() {
-        return skip("needs /usr/bin/python3 (Debian package python3)");
     }
     // Processes that each hold a socket in a new net namespace for a moment, then close it
     // (its fd number reused at once by a plain file) and exit, for about five seconds.
@@ -1186,6 +1188,9 @@ print("done", flush=True)
         for r in v["namespaces"].as_array().expect("array") {
             if r["source"].as_str().is_some_and(|s| s.contains("socket")) {
                 assert_eq!(r["type"], "net", "{r}");
+            }
+            if r["source"] == "socket" {
+                assert_eq!(r["nprocs"], 0, "{r}");
             }
         }
         runs += 1;
