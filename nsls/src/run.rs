@@ -461,34 +461,35 @@ fn parents(
         .collect()
 }
 
-/// The process tree of the default layout. lsns's rule first: a row nests under the row of
-/// its PID's parent process — when that process is the PID of several rows, the one with the
-/// highest inode, as lsns picks. Where lsns leaves a row at the top, nsls nests it under the
-/// namespace of the same kind that its nearest ancestor process in another one is in (a
-/// thread-held namespace: the one its own process is in), when that one is listed.
+/// The process tree of the default layout. lsns's rule first: going through the rows in
+/// ascending inode order, a row nests under the last row before it whose PID is its PID's
+/// parent process (nsfs reuses inodes, so that may miss a parent listed after it). Where lsns
+/// leaves a row at the top, nsls nests it under the namespace of the same kind that its
+/// nearest ancestor process in another one is in (a thread-held namespace: the one its own
+/// process is in), when that one is listed.
 fn process_parents(scan: &mut Scan, rows: &[(usize, Option<i32>)]) -> Vec<Option<usize>> {
     let is_in = |scan: &Scan, i: usize, p: i32| {
         let ns = &scan.nss[i];
         scan.proc(p)
             .is_some_and(|pr| pr.ns[kidx(ns.kind)] == ns.ino)
     };
-    // Rows are in ascending inode order: the last one written for a PID is its highest.
+    let by_ino: HashMap<u64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(r, &(i, _))| (scan.nss[i].ino, r))
+        .collect();
+    // The last row so far with each PID (rows are in ascending inode order).
     let mut by_pid: HashMap<i32, usize> = HashMap::new();
-    let mut by_ino: HashMap<u64, usize> = HashMap::new();
-    for (r, &(i, pid)) in rows.iter().enumerate() {
-        by_ino.insert(scan.nss[i].ino, r);
-        if let Some(p) = pid.filter(|&p| is_in(scan, i, p)) {
-            by_pid.insert(p, r);
-        }
-    }
     let mut out = Vec::with_capacity(rows.len());
-    for &(i, pid) in rows {
+    for (r, &(i, pid)) in rows.iter().enumerate() {
         let Some(p) = pid else {
             out.push(None);
             continue;
         };
         let lsns = if is_in(scan, i, p) {
-            by_pid.get(&scan.ppid(p)).copied()
+            let parent = by_pid.get(&scan.ppid(p)).copied();
+            by_pid.insert(p, r);
+            parent
         } else {
             None
         };
