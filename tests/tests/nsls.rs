@@ -571,14 +571,7 @@ fn json_is_valid_and_typed_like_lsns() {
     let flat = Cmd::tool("nsls").args(["-J", "-l"]).run();
     flat.ok();
     let v: Value = serde_json::from_str(&flat.stdout).expect("json");
-    assert!(
-        v["namespaces"]
-            .as_array()
-            .expect("array")
-            .iter()
-            .all(|r| r.get("children").is_none()),
-        "{flat:?}"
-    );
+    assert!(is_flat(&v), "{flat:?}");
     // lsns agrees on the type of every column it has, wherever it has a value.
     if !harness::have("lsns") {
         return skip("lsns is not installed");
@@ -1233,21 +1226,8 @@ echo ready; exec sleep 60"#;
         std::thread::sleep(Duration::from_millis(20));
     }
     let mine = |pid: &Value| {
-        pid.as_i64().is_some_and(|p| {
-            let mut p = p as i32;
-            for _ in 0..64 {
-                if p == top.pid() {
-                    return true;
-                }
-                p = status_field(p, "PPid")
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                if p <= 0 {
-                    break;
-                }
-            }
-            false
-        })
+        pid.as_i64()
+            .is_some_and(|p| descends_pid(p as i32, top.pid()))
     };
     // (ns, parent ns or 0) of every row, by walking the nested JSON.
     fn pairs(v: &Value) -> Vec<(u64, u64, Value)> {
@@ -1301,14 +1281,7 @@ echo ready; exec sleep 60"#;
         let v = json(Cmd::tool("nsls").args(args).run());
         let l = json(lsns(args));
         for v in [&v, &l] {
-            assert!(
-                v["namespaces"]
-                    .as_array()
-                    .expect("array")
-                    .iter()
-                    .all(|r| r.get("children").is_none()),
-                "{args:?}: {v}"
-            );
+            assert!(is_flat(v), "{args:?}: {v}");
         }
     }
     drop(top);
@@ -1316,11 +1289,26 @@ echo ready; exec sleep 60"#;
 
 /// Whether the process of a `PID: command` line descends from `top` (or is it).
 fn descends(line: &str, top: i32) -> bool {
-    let mut p: i32 = line
-        .split(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    descends_pid(
+        line.split(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
+        top,
+    )
+}
+
+/// Whether a `-J` listing has no nested rows.
+fn is_flat(v: &Value) -> bool {
+    v["namespaces"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .all(|r| r.get("children").is_none())
+}
+
+/// Whether process `p` descends from `top` (or is it).
+fn descends_pid(mut p: i32, top: i32) -> bool {
     for _ in 0..64 {
         if p == top {
             return true;
