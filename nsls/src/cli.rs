@@ -87,7 +87,8 @@ pub struct Cli {
     /// End each record with NUL instead of newline (for xargs -0)
     #[arg(short = '0', long)]
     pub null: bool,
-    /// Fail when a process cannot be read instead of warning
+    /// Fail when a process cannot be read (without it: a warning on a terminal, silence in
+    /// scripts, as lsns)
     #[arg(long)]
     pub strict: bool,
     /// Skip the costly sources, threads and open fds (processes, bind mounts and ancestors
