@@ -601,29 +601,31 @@ impl PidFile {
 
     /// Write `pid` and a newline, whole, and rename the file into place. Once only.
     pub fn write(&mut self, pid: i32) -> Result<()> {
+        self.fill(pid)?;
+        self.place()
+    }
+
+    /// Write `pid` and a newline into the temporary file (through the fd opened by
+    /// [`PidFile::prepare`]). Once only. [`PidFile::place`] or [`Mark::place`] then renames it.
+    pub fn fill(&mut self, pid: i32) -> Result<()> {
         let path = self.path.display();
         let Some(mut f) = self.file.take() else {
             return Err(Error::msg(format!("pid file {path} was written already")));
         };
         f.write_all(format!("{pid}\n").as_bytes())
-            .map_err(|e| Error::os(format!("cannot write pid file {path}"), e))?;
-        drop(f);
-        // Checked again now: rename replaces a symlink or FIFO swapped in since `prepare`
-        // (never following it), but a refusal is clearer.
-        self.dir.check_entry(&self.name, &self.path, false)?;
-        renameat(
-            &self.dir.fd,
-            self.tmp.as_os_str(),
-            &self.dir.fd,
-            self.name.as_os_str(),
-        )
-        .map_err(|e| Error::errno(format!("cannot write pid file {path}"), e))
+            .map_err(|e| Error::os(format!("cannot write pid file {path}"), e))
+    }
+
+    /// Rename the filled temporary file into place.
+    pub fn place(&self) -> Result<()> {
+        place(&self.dir, &self.tmp, &self.name, &self.path)
     }
 
     /// How to find and remove it later by path alone, for a process that cannot keep our
     /// fds (nsrun's helper; nsinit, which closes every fd).
     pub fn mark(&self) -> Mark {
         Mark {
+            path: self.path.clone(),
             dir: self.dir.abs.clone(),
             name: self.name.clone(),
             tmp: self.tmp.clone(),
@@ -663,6 +665,7 @@ impl Drop for PidFile {
 /// its temporary file) only while the entry is still that file.
 #[derive(Debug, Clone)]
 pub struct Mark {
+    path: PathBuf,
     dir: PathBuf,
     name: OsString,
     tmp: OsString,
@@ -670,6 +673,20 @@ pub struct Mark {
 }
 
 impl Mark {
+    /// [`PidFile::place`] from another process (nsrun's helper, which keeps the caller's
+    /// credentials where nsrun may have entered a new user namespace): the directory found
+    /// again by path, and only our own temporary file renamed.
+    pub fn place(&self) -> Result<()> {
+        let what = || format!("cannot write pid file {}", self.path.display());
+        let dir = Dir::open_as(&self.dir, what)?;
+        let ours = fstatat(&dir.fd, self.tmp.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| FileId::of(&st) == self.id);
+        if !ours {
+            return Err(Error::errno(what(), Errno::ENOENT));
+        }
+        place(&dir, &self.tmp, &self.name, &self.path)
+    }
+
     /// Remove the pid file (or the temporary file not yet renamed) if it is still ours.
     pub fn remove(&self) {
         if let Ok(dir) = Dir::open(&self.dir) {
@@ -677,6 +694,15 @@ impl Mark {
             dir.unlink_if(&self.name, self.id, false);
         }
     }
+}
+
+/// Rename the temporary file `tmp` over `name` in `dir`, checking `name` again first: rename
+/// replaces a symlink or FIFO swapped in since the first check (never following it), but a
+/// refusal is clearer.
+fn place(dir: &Dir, tmp: &OsStr, name: &OsStr, shown: &Path) -> Result<()> {
+    dir.check_entry(name, shown, false)?;
+    renameat(&dir.fd, tmp, &dir.fd, name)
+        .map_err(|e| Error::errno(format!("cannot write pid file {}", shown.display()), e))
 }
 
 /// Check, changing nothing, that [`Target::open`] (or with `want_dir`,

@@ -165,7 +165,9 @@ pub fn safefile(data: &[u8]) {
         match b & 0x7f {
             0..=31 => s.plant(&p, b),
             32..=39 => prepare_pid(&mut held, &p),
-            40..=47 => write_pid(&mut held),
+            // Renamed into place by the pid file itself, or (odd bytes) through its mark, as
+            // nsrun's helper does.
+            40..=47 => write_pid(&mut held, b & 1 == 1),
             48..=51 => {
                 if let Some((_, q, pf, ours)) = held.pid.take() {
                     undo_keeps_theirs(&q, ours, || drop(pf));
@@ -227,11 +229,16 @@ fn prepare_pid(held: &mut Held, p: &Path) {
     }
 }
 
-fn write_pid(held: &mut Held) {
+fn write_pid(held: &mut Held, by_mark: bool) {
     let Some((shown, q, pf, ours)) = held.pid.as_mut() else {
         return;
     };
-    match pf.write(4242) {
+    let written = if by_mark {
+        pf.fill(4242).and_then(|()| pf.mark().place())
+    } else {
+        pf.write(4242)
+    };
+    match written {
         Ok(()) => {
             let md = q.symlink_metadata().expect("written");
             assert!(md.is_file(), "pid file is a {:?}", md.file_type());

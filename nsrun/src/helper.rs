@@ -11,10 +11,13 @@
 //!
 //! * nsrun → helper: `U` once nsrun has unshared (maps, and persisting every kind but pid);
 //!   `P` once nsrun has forked the first process of the new PID namespace (persisting pid:
-//!   its `pid_for_children` link cannot be opened before that process exists); later `C`
+//!   its `pid_for_children` link cannot be opened before that process exists); `F` once
+//!   nsrun has written the PID into the pid file's temporary file (renaming it into place
+//!   takes the caller's credentials: root in a new user namespace may no longer write a
+//!   directory it does not own); later `C`
 //!   (the command is being executed) or `A` (abort). At EOF the helper keeps what it did
 //!   only if the last verdict was `C`.
-//! * helper → nsrun: `K` (done) or `E` + message + `\n` + hint + NUL for each `U`/`P`; EOF
+//! * helper → nsrun: `K` (done) or `E` + message + `\n` + hint + NUL for each `U`/`P`/`F`; EOF
 //!   once it has finished, undo included — nsrun waits for that EOF before reporting a
 //!   failure, so nothing of ours is left when it exits.
 
@@ -117,6 +120,11 @@ impl Helper {
         self.ask(b'P')
     }
 
+    /// The pid file's temporary file holds the PID: rename it into place.
+    pub fn place_pid_file(&mut self) -> Result<()> {
+        self.ask(b'F')
+    }
+
     fn ask(&mut self, what: u8) -> Result<()> {
         self.send(what);
         let mut byte = [0u8; 1];
@@ -190,6 +198,7 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
         let res = match b[0] {
             b'U' => do_work(work, nsrun, &mut done, false),
             b'P' => do_work(work, nsrun, &mut done, true),
+            b'F' => work.pid_file.as_ref().map_or(Ok(()), Mark::place),
             other => {
                 verdict = Some(other);
                 continue;

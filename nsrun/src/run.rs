@@ -249,7 +249,9 @@ fn parent(
             Some(h) if plan.persists_pid() => h.forked(),
             _ => Ok(()),
         };
-        if let Err(e) = persisted.and_then(|()| handoff::announce(&mut plan, child)) {
+        let announced =
+            persisted.and_then(|()| handoff::announce(&mut plan, child, helper.as_mut()));
+        if let Err(e) = announced {
             let _ = sys::kill(child, libc::SIGKILL);
             let _ = spawn::wait_for(child);
             drop(helper);
@@ -279,7 +281,7 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
                 return Ok(Outcome::Code(TOOL_FAILURE));
             }
         }
-        None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw())?,
+        None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw(), helper.as_mut())?,
     }
     match sync.as_mut() {
         Some(s) => s.block(&mut plan)?,

@@ -543,3 +543,25 @@ fn a_pid_file_through_proc_pid_root_lands_in_that_namespace() {
     );
     assert!(!pf.exists(), "left after exit");
 }
+
+/// Root entering a new user namespace (`-U`) loses its override of directory permissions on
+/// the host; the pid file is renamed into place by nsrun's helper, which keeps them, so a
+/// directory root does not own still gets it (as when the file was written through an fd
+/// opened before `unshare`).
+#[test]
+fn a_pid_file_in_a_directory_root_does_not_own_with_a_new_user_namespace() {
+    if !root() {
+        return;
+    }
+    let dir = TempDir::new("sec-owndir");
+    std::os::unix::fs::chown(dir.path(), Some(harness::NOBODY), None).expect("chown");
+    std::fs::set_permissions(dir.path(), PermissionsExt::from_mode(0o755)).expect("chmod");
+    let pf = dir.path().join("x.pid");
+    let out = Cmd::tool("nsrun")
+        .arg(format!("--pid-file={}", pf.display()))
+        .args(["-U", "cat"])
+        .arg(&pf)
+        .run();
+    out.ok();
+    assert!(out.out().parse::<i32>().is_ok_and(|p| p > 0), "{out:?}");
+}
