@@ -6,15 +6,14 @@
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use harness::{skip, Cmd, TempDir};
 
-/// Debian's python3 (not a pyenv shim): the recording children and the pty driver.
-const PY: &str = "/usr/bin/python3";
+mod nsinit_support;
+use nsinit_support::{need_python, nsinit, PY};
 
 /// A child that prints `got N` for every signal it receives, after `ready`.
 const RECORDER: &str = r#"
@@ -33,18 +32,6 @@ print("ready", flush=True)
 while True:
     signal.pause()
 "#;
-
-fn nsinit() -> PathBuf {
-    harness::bin("nsinit")
-}
-
-fn need_python() -> bool {
-    if std::path::Path::new(PY).is_file() {
-        return true;
-    }
-    skip("needs /usr/bin/python3 (Debian package python3)");
-    false
-}
 
 fn need_root() -> bool {
     if harness::is_root() {

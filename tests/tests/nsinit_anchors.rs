@@ -7,17 +7,8 @@ use std::time::{Duration, Instant};
 
 use harness::{skip, Cmd, TempDir};
 
-const PY: &str = "/usr/bin/python3";
-
-fn have(progs: &[&str]) -> bool {
-    for p in progs {
-        if !harness::have(p) {
-            skip(format!("needs {p} (Debian package of the same name)"));
-            return false;
-        }
-    }
-    true
-}
+mod nsinit_support;
+use nsinit_support::{need_programs, need_python, PY};
 
 /// The init's command's session leadership: `pid sid` of `sh`, read from the kernel.
 const SESSION: &str = "read pid comm st ppid pgrp sid rest < /proc/self/stat; echo $pid $sid";
@@ -33,7 +24,7 @@ fn leads_its_session(out: &harness::Output) -> bool {
 /// --single-child default is tini's; documented).
 #[test]
 fn dumb_init_setsid_is_read_as_dumb_init_reads_it() {
-    if !have(&["dumb-init"]) {
+    if !need_programs(&["dumb-init"]) {
         return;
     }
     for v in ["0", "1", "yes", "no", "", " 0", "00", "true"] {
@@ -66,7 +57,7 @@ fn dumb_init_setsid_is_read_as_dumb_init_reads_it() {
 /// reaped orphan): the same variable makes both log at the same points.
 #[test]
 fn tini_verbosity_is_read_as_tini_reads_it() {
-    if !have(&["tini"]) {
+    if !need_programs(&["tini"]) {
         return;
     }
     // An orphan for the init to reap; TINI_SUBREAPER so that tini reaps it too.
@@ -95,7 +86,7 @@ fn tini_verbosity_is_read_as_tini_reads_it() {
 /// empty included), as tini reads them.
 #[test]
 fn tini_switches_are_on_when_set() {
-    if !have(&["tini"]) || !std::path::Path::new(PY).is_file() {
+    if !need_programs(&["tini"]) || !need_python() {
         return;
     }
     let dir = TempDir::new("nsinit-anchors-pgrp");
@@ -155,7 +146,7 @@ fn tini_switches_are_on_when_set() {
 /// tini takes only the exact `--version`; nsinit accepts its prefixes too (a superset).
 #[test]
 fn abbreviated_options_as_dumb_init_takes_them() {
-    if !have(&["dumb-init", "catatonit", "tini"]) {
+    if !need_programs(&["dumb-init", "catatonit", "tini"]) {
         return;
     }
     let table: &[&[&str]] = &[
@@ -206,7 +197,7 @@ fn abbreviated_options_as_dumb_init_takes_them() {
 /// 5 s --grace. All four exit 7. bench/nsinit measures the times.
 #[test]
 fn the_exit_is_not_held_for_a_leftover() {
-    if !have(&["tini", "dumb-init", "catatonit", "unshare"]) {
+    if !need_programs(&["tini", "dumb-init", "catatonit", "unshare"]) {
         return;
     }
     if !harness::is_root() {

@@ -6,12 +6,10 @@
 //! terminal). The oracles are the kernel's: `/proc/PID/stat` (state, process group,
 //! session, tty_nr, tpgid) and what bash's job table says.
 
-use std::path::PathBuf;
-
 use harness::{skip, Cmd};
 
-/// Debian's python3 (not a pyenv shim).
-const PY: &str = "/usr/bin/python3";
+mod nsinit_support;
+use nsinit_support::{need_programs, need_python, nsinit, PY};
 
 /// The driver's helpers; each test appends its body. `spawn(argv)` starts argv on a new pty;
 /// `until(word)` reads the terminal up to the next `word` (20 s at most); `fail(why)` kills
@@ -102,28 +100,10 @@ def out(*a):
     print(*a, flush=True)
 "#;
 
-fn nsinit() -> PathBuf {
-    harness::bin("nsinit")
-}
-
-fn need_python() -> bool {
-    if std::path::Path::new(PY).is_file() {
-        return true;
-    }
-    skip("needs /usr/bin/python3 (Debian package python3)");
-    false
-}
-
 /// Whether python3, bash, dumb-init and util-linux's unshare and setsid are here.
 fn ready() -> bool {
-    if !need_python() {
+    if !need_python() || !need_programs(&["bash", "dumb-init", "unshare", "setsid"]) {
         return false;
-    }
-    for p in ["bash", "dumb-init", "unshare", "setsid"] {
-        if !harness::have(p) {
-            skip(format!("needs {p}"));
-            return false;
-        }
     }
     if !harness::is_root() {
         skip("needs root to create PID namespaces");
