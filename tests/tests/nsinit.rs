@@ -664,22 +664,23 @@ fn pid_exists(pid: i32) -> bool {
 }
 
 /// `nsinit FLAGS -- sh -c SCRIPT` where the script starts a leftover that ignores SIGTERM
-/// and exits 6 (with `term`: waits for the SIGTERM the test sends nsinit, then exits 6):
-/// the time from the main command's last line (or from the SIGTERM) to nsinit's exit, and
-/// the leftover's PID, which must be gone. A fifo tells the script when the leftover has
-/// set its trap.
+/// and exits 6 when the test says so through a fifo (with `term`: when the test sends nsinit
+/// SIGTERM): the time from then to nsinit's exit, and the leftover's PID, which must be
+/// gone. Another fifo tells the script when the leftover has set its trap.
 fn leftover_run(flags: &[&str], env: &[(&str, &str)], term: bool) -> (Duration, i32) {
     let dir = TempDir::new("nsinit-grace");
     let fifo = dir.path().join("fifo");
+    let go = dir.path().join("go");
     let end = if term {
-        "trap 'exit 6' TERM; echo ready; while :; do sleep 0.05; done"
+        "trap 'exit 6' TERM; echo ready; while :; do sleep 0.05; done".to_string()
     } else {
-        "exit 6"
+        format!("read x < {}; exit 6", go.display())
     };
     let script = format!(
-        "mkfifo {f}; sh -c \"trap '' TERM; echo \\$\\$ > {f}; exec sleep 60\" >/dev/null & \
+        "mkfifo {f} {g}; sh -c \"trap '' TERM; echo \\$\\$ > {f}; exec sleep 60\" >/dev/null & \
          read p < {f}; echo $p; {end}",
-        f = fifo.display()
+        f = fifo.display(),
+        g = go.display()
     );
     let mut argv = plain(flags.iter().copied());
     argv.extend(["--", "sh", "-c", &script].map(OsString::from));
@@ -691,6 +692,8 @@ fn leftover_run(flags: &[&str], env: &[(&str, &str)], term: bool) -> (Duration, 
     let t0 = Instant::now();
     if term {
         kill(p.pid(), libc::SIGTERM);
+    } else {
+        std::fs::write(&go, "\n").expect("write the fifo");
     }
     let (st, err) = p.wait(Duration::from_secs(60));
     let elapsed = t0.elapsed();
