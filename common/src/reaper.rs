@@ -8,7 +8,8 @@
 //!   "synchronous" SEGV/ILL/BUS/FPE/ABRT/TRAP/SYS included: a real fault of the init itself is
 //!   force-delivered by the kernel and never reaches the signalfd, so what arrives there was
 //!   *sent* (SI_USER, SI_QUEUE, SI_TKILL, SI_KERNEL) and belongs to the workload. Signals the
-//!   init sent itself (a SIGPIPE from writing a log line to a closed pipe) are dropped.
+//!   init sent itself (a SIGPIPE from writing a log line to a closed pipe; the SIGHUP and SIGCONT
+//!   that giving up its terminal sends in its name) are dropped.
 //! * **Children.** Each command starts with the signal mask and the ignored dispositions the
 //!   caller had (SIGPIPE's as it was before the Rust runtime ignored it), in its own process
 //!   group (or its own session with `setsid`), in the terminal's foreground when the init owned

@@ -504,23 +504,6 @@ pub fn signal_pending(sig: libc::c_int) -> bool {
     }
 }
 
-/// Take `sig` off the pending signals if it is pending (it must be blocked), without
-/// waiting: `sigtimedwait` with a zero timeout. Returns whether it was pending.
-pub fn take_pending_signal(sig: libc::c_int) -> bool {
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: sigset_t is plain data initialised by sigemptyset/sigaddset; sigtimedwait reads
-    // the set and the timeout and may write nothing else (the info pointer is null).
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sig);
-        libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) == sig
-    }
-}
-
 /// What SIGPIPE's disposition was when the process started, before Rust's runtime set it to
 /// SIG_IGN: 0 unknown, 1 not ignored, 2 ignored. Recorded by [`record_sigpipe`].
 static SIGPIPE_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);

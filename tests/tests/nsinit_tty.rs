@@ -152,8 +152,8 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
 
 /// `--setsid` (and DUMB_INIT_SETSID=yes) leading a session that owns the terminal: the
 /// command leads its own session with the terminal as its controlling terminal and its group
-/// in the foreground; the init gave its own up (tty_nr 0), and the SIGHUP that TIOCNOTTY sent
-/// it never reached the command.
+/// in the foreground; the init gave its own up (tty_nr 0), and the SIGHUP and SIGCONT that
+/// TIOCNOTTY sent it never reached the command.
 #[test]
 fn setsid_hands_the_terminal_to_the_command() {
     if !ready() {
@@ -161,7 +161,7 @@ fn setsid_hands_the_terminal_to_the_command() {
     }
     let body = r#"
 env = {"DUMB_INIT_SETSID": sys.argv[1]} if sys.argv[1] != "-" else None
-cmd = ('trap "echo got-hup" HUP; '
+cmd = ('trap "echo got-hup" HUP; trap "echo got-cont" CONT; '
        'read pid comm st ppid pgrp sid tty tpgid rest < /proc/self/stat; '
        'read ipid icomm ist ippid ipgrp isid itty rest < /proc/$PPID/stat; '
        'echo "info $pid $pgrp $sid $tty $tpgid $itty"; sleep 0.3; echo done')
@@ -169,8 +169,8 @@ spawn(sys.argv[2:] + ["sh", "-c", cmd], env)
 until("done")
 info = [l for l in buf.decode().splitlines() if l.startswith("info")][0].split()
 _, st = os.waitpid(pid, 0)
-out("result pid=%s pgrp=%s sid=%s tty=%s tpgid=%s init_tty=%s hup=%d status=%d" % (
-    tuple(info[1:]) + (b"got-hup" in buf, st)))
+out("result pid=%s pgrp=%s sid=%s tty=%s tpgid=%s init_tty=%s hup=%d cont=%d status=%d" % (
+    tuple(info[1:]) + (b"got-hup" in buf, b"got-cont" in buf, st)))
 "#;
     let mut rows = Vec::new();
     for (env, nsinit_flags) in [("-", &["--setsid"][..]), ("yes", &[][..])] {
@@ -192,6 +192,7 @@ out("result pid=%s pgrp=%s sid=%s tty=%s tpgid=%s init_tty=%s hup=%d status=%d" 
                 assert_ne!(field(&out, "tty"), "0", "controlling terminal: {what}");
                 assert_eq!(field(&out, "init_tty"), "0", "the init kept it: {what}");
                 assert_eq!(field(&out, "hup"), "0", "SIGHUP forwarded: {what}");
+                assert_eq!(field(&out, "cont"), "0", "SIGCONT forwarded: {what}");
                 assert_eq!(field(&out, "status"), "0", "{what}");
                 rows.push(name);
             }

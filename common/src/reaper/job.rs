@@ -18,19 +18,13 @@ pub(super) fn is_job_stop(sig: i32) -> bool {
 
 /// For `setsid`: the command is to lead a new session owning the terminal, which it can only
 /// take if no session owns it any more, so give up ours (TIOCNOTTY; nothing happens if stdin
-/// is not our controlling terminal). As the leader of the session that owned it, that sends
-/// SIGHUP and SIGCONT to the terminal's foreground process group — us, when we were in the
-/// foreground: they are pending (everything is blocked) and taken off here, so that the
-/// command is not sent a SIGHUP that would end it. dumb-init does the same.
+/// is not our controlling terminal), as dumb-init does. As the leader of the session that
+/// owned it, that sends SIGHUP and SIGCONT to the terminal's foreground process group — us,
+/// when we were in the foreground. They are not forwarded (a SIGHUP would end the command):
+/// the kernel sends them in our name (SI_USER, our PID), and the loop never forwards what we
+/// sent ourselves.
 pub(super) fn release_terminal() {
-    let stdin = std::io::stdin();
-    let me = nix::unistd::getpid();
-    let leader = nix::unistd::getsid(None).is_ok_and(|s| s == me);
-    let hit = leader && owns_terminal_foreground();
-    if sys::release_controlling_terminal(stdin.as_fd()).is_ok() && hit {
-        sys::take_pending_signal(libc::SIGHUP);
-        sys::take_pending_signal(libc::SIGCONT);
-    }
+    let _ = sys::release_controlling_terminal(std::io::stdin().as_fd());
 }
 
 /// Whether stdin is our controlling terminal (tcgetpgrp fails with ENOTTY otherwise): a
