@@ -305,7 +305,7 @@ pub fn nsenter_target(data: &[u8]) {
 }
 
 /// The environment variables nsinit reads, for `nsinit_args`.
-const NSINIT_ENV: [&str; 20] = [
+const NSINIT_ENV: [&str; 21] = [
     "NSINIT_SUBREAPER",
     "NSINIT_PDEATHSIG",
     "NSINIT_VERBOSITY",
@@ -317,6 +317,7 @@ const NSINIT_ENV: [&str; 20] = [
     "NSINIT_SETSID",
     "NSINIT_PAUSE",
     "NSINIT_GRACE",
+    "NSINIT_EXIT_GRACE",
     "NSINIT_WAIT",
     "NSINIT_EXIT_ON",
     "NSINIT_PID_FILE",
@@ -353,7 +354,7 @@ pub fn nsinit_args(data: &[u8]) {
             .map(|a| OsString::from_vec(a.to_vec()))
             .collect()
     };
-    let Some(fast) = nsinit::cli::parse_fast(&args) else {
+    let Some(fast) = nsinit::fast::parse(&args) else {
         return;
     };
     use clap::Parser;
