@@ -201,8 +201,11 @@ fn long_candidates(cmd: &clap::Command, prefix: &str) -> Vec<String> {
 /// Every long option name of `cmd`, hidden ones included, and the `--help`/`--version` clap
 /// adds when it builds the command.
 fn long_names(cmd: &clap::Command) -> Vec<String> {
-    let mut out: Vec<String> = cmd
-        .get_arguments()
+    // In --help's order: an option that got an alias moved to the end of the list.
+    let mut args: Vec<&clap::Arg> = cmd.get_arguments().collect();
+    args.sort_by_key(|a| a.get_display_order());
+    let mut out: Vec<String> = args
+        .into_iter()
         .filter_map(|a| a.get_long().map(str::to_owned))
         .collect();
     for (flag, on) in [
