@@ -102,7 +102,9 @@ pub fn parse_from<T: clap::Parser, I: IntoIterator<Item = OsString>>(
     failure_code: u8,
     args: I,
 ) -> Result<T, ExitCode> {
-    T::try_parse_from(args).map_err(|e| report_clap_error(prog, failure_code, &T::command(), &e))
+    let raw: Vec<OsString> = args.into_iter().collect();
+    T::try_parse_from(&raw)
+        .map_err(|e| report_clap_error(prog, failure_code, &T::command(), &e, &raw))
 }
 
 /// Parse `args` (the first is the program name) with `cmd`, the tool's full definition (as
@@ -115,23 +117,26 @@ pub fn parse_matches<I: IntoIterator<Item = OsString>>(
     args: I,
 ) -> Result<clap::ArgMatches, ExitCode> {
     let mut cmd = cmd;
-    cmd.try_get_matches_from_mut(args)
-        .map_err(|e| report_clap_error(prog, failure_code, &cmd, &e))
+    let raw: Vec<OsString> = args.into_iter().collect();
+    cmd.try_get_matches_from_mut(&raw)
+        .map_err(|e| report_clap_error(prog, failure_code, &cmd, &e, &raw))
 }
 
-/// Print a clap error (or the help or version it carries) and return the exit code.
+/// Print a clap error (or the help or version it carries) and return the exit code. `raw`
+/// is what was parsed (the program name first), to quote the user's own words.
 pub fn report_clap_error(
     prog: &str,
     failure_code: u8,
     cmd: &clap::Command,
     e: &clap::Error,
+    raw: &[OsString],
 ) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let (msg, hint) = clap_error_text(cmd, e);
+    let (msg, hint) = clap_error_text(cmd, e, raw);
     eprintln!("{prog}: {msg}");
     if let Some(h) = hint {
         eprintln!("{prog}: hint: {h}");
@@ -148,9 +153,14 @@ pub fn clap_error_line(e: &clap::Error) -> String {
 }
 
 /// A clap error as one line and an optional hint: an ambiguous abbreviation lists its
-/// candidates (glibc's getopt_long wording), an invalid value lists the valid ones, and
-/// clap's "similar argument/value" tips become "did you mean".
-pub fn clap_error_text(cmd: &clap::Command, e: &clap::Error) -> (String, Option<String>) {
+/// candidates in glibc's getopt_long wording, quoting the word as typed (`'--map-u=0'`), an
+/// invalid value lists the valid ones, and clap's "similar argument/value" tips become
+/// "did you mean". `raw` is what was parsed, the program name first.
+pub fn clap_error_text(
+    cmd: &clap::Command,
+    e: &clap::Error,
+    raw: &[OsString],
+) -> (String, Option<String>) {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let string = |k: ContextKind| match e.get(k) {
         Some(ContextValue::String(s)) => Some(s.clone()),
@@ -164,10 +174,16 @@ pub fn clap_error_text(cmd: &clap::Command, e: &clap::Error) -> (String, Option<
             if let Some(prefix) = arg.strip_prefix("--") {
                 let cands = long_candidates(cmd, prefix);
                 if cands.len() > 1 {
+                    let typed = raw
+                        .iter()
+                        .skip(1)
+                        .filter_map(|w| w.to_str())
+                        .find(|w| w.split('=').next() == Some(arg.as_str()))
+                        .unwrap_or(&arg);
                     let list: Vec<String> = cands.iter().map(|c| format!("'--{c}'")).collect();
                     return (
                         format!(
-                            "option '{arg}' is ambiguous; possibilities: {}",
+                            "option '{typed}' is ambiguous; possibilities: {}",
                             list.join(" ")
                         ),
                         None,
@@ -641,7 +657,14 @@ mod tests {
     }
 
     fn abbrev(args: &[&str]) -> Result<clap::ArgMatches, clap::Error> {
-        abbrev_cmd().try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))
+        abbrev_cmd().try_get_matches_from(raw(args))
+    }
+
+    fn raw(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("t")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect()
     }
 
     #[test]
@@ -685,15 +708,15 @@ mod tests {
     #[test]
     fn ambiguous_prefixes_list_the_candidates() {
         let cmd = abbrev_cmd();
-        let e = abbrev(&["--map-u"]).expect_err("ambiguous");
-        let (msg, hint) = clap_error_text(&cmd, &e);
+        let e = abbrev(&["--map-u=0"]).expect_err("ambiguous");
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--map-u=0"]));
         assert_eq!(
             msg,
-            "option '--map-u' is ambiguous; possibilities: '--map-user' '--map-users'"
+            "option '--map-u=0' is ambiguous; possibilities: '--map-user' '--map-users'"
         );
         assert_eq!(hint, None);
         let e = abbrev(&["--ma"]).expect_err("ambiguous");
-        let (msg, _) = clap_error_text(&cmd, &e);
+        let (msg, _) = clap_error_text(&cmd, &e, &raw(&["--ma"]));
         assert!(
             msg.ends_with("'--map-user' '--map-users' '--map-root-user'"),
             "{msg}"
@@ -704,11 +727,11 @@ mod tests {
     fn misspellings_and_invalid_values_get_did_you_mean() {
         let cmd = abbrev_cmd();
         let e = abbrev(&["--hostnmae"]).expect_err("unknown");
-        let (msg, hint) = clap_error_text(&cmd, &e);
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--hostnmae"]));
         assert_eq!(msg, "unexpected argument '--hostnmae' found");
         assert_eq!(hint.as_deref(), Some("did you mean '--hostname'?"));
         let e = abbrev(&["--propagation", "privat"]).expect_err("invalid");
-        let (msg, hint) = clap_error_text(&cmd, &e);
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--propagation", "privat"]));
         assert!(
             msg.starts_with("invalid value 'privat' for '--propagation"),
             "{msg}"
@@ -730,12 +753,6 @@ mod tests {
                     .collect::<Vec<_>>(),
             );
         let cmd = abbreviations(cmd, &["net", "uts", "user"]);
-        let raw = |args: &[&str]| -> Vec<OsString> {
-            std::iter::once("t")
-                .chain(args.iter().copied())
-                .map(OsString::from)
-                .collect()
-        };
         let t = value_trap(&cmd, &raw(&["-n", "/etc/passwd"]), 1).expect("trap");
         assert_eq!((t.typed.as_str(), t.long.as_str()), ("-n", "net"));
         let h = t.hint();

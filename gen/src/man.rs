@@ -5,6 +5,9 @@
 //! (after DESCRIPTION, as man-pages(7) orders them). `@nsrun@`, `@nsenter@`, `@nsls@` and
 //! `@nsinit@` are replaced by the installed command names, so that examples and SEE ALSO stay
 //! right when a tool is installed under another name (BIN_PREFIX, the nsenter rename).
+//! `@ABBREVIATIONS@` becomes the list of abbreviations the tool resolves the way util-linux
+//! does although its own extra options make them ambiguous (its hidden aliases), so the page
+//! cannot drift from the parser there either.
 
 use std::fs;
 use std::path::Path;
@@ -48,6 +51,7 @@ fn render(
     for t in tools {
         frag = frag.replace(&format!("@{}@", t.name), &escape_roff(&t.installed));
     }
+    frag = frag.replace("@ABBREVIATIONS@", &abbreviation_list(&tool.command));
     for section in REQUIRED {
         let heading = |l: &str| {
             l.strip_prefix(".SH ")
@@ -153,6 +157,29 @@ fn value_name(a: &clap::Arg) -> String {
     escape_roff(&name)
 }
 
+/// The abbreviations taken as util-linux takes them although our extra options make them
+/// ambiguous — the hidden aliases `nsutils_common::cli::abbreviations` gave the options — as
+/// roff: `--f, --fo, --for (--fork); --h (--help)`.
+fn abbreviation_list(cmd: &clap::Command) -> String {
+    let mut args: Vec<&clap::Arg> = cmd.get_arguments().collect();
+    args.sort_by_key(|a| a.get_display_order());
+    let opt = |s: &str| format!("\\fB\\-\\-{}\\fR", escape_roff(s));
+    let items: Vec<String> = args
+        .into_iter()
+        .filter_map(|a| {
+            let long = a.get_long()?;
+            let aliases = a.get_aliases().filter(|v| !v.is_empty())?;
+            let list: Vec<String> = aliases.iter().map(|p| opt(p)).collect();
+            Some(format!("{} ({})", list.join(", "), opt(long)))
+        })
+        .collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join("; ")
+    }
+}
+
 /// The fragment before and after the marker line (the marker itself dropped).
 fn split_at_marker(frag: &str) -> Option<(&str, &str)> {
     let start = frag.find(&format!("\n{OPTIONS_MARKER}\n"))? + 1;
@@ -247,7 +274,13 @@ mod tests {
                     assert!(page.contains(&roff), "{}: --{long} missing", tool.name);
                 }
             }
-            for placeholder in ["@nsrun@", "@nsenter@", "@nsls@", "@nsinit@"] {
+            for placeholder in [
+                "@nsrun@",
+                "@nsenter@",
+                "@nsls@",
+                "@nsinit@",
+                "@ABBREVIATIONS@",
+            ] {
                 assert!(!page.contains(placeholder), "{}: {placeholder}", tool.name);
             }
             assert!(page.starts_with(".ie") || page.starts_with(".TH"));
@@ -255,6 +288,17 @@ mod tests {
         let nsenter = render(&tools[1], &tools, &src, None).expect("page renders");
         assert!(nsenter.contains(".TH NSUTILS-NSENTER 1"));
         assert!(nsenter.contains("installed as \\fBnsutils\\-nsenter\\fR"));
+        let nsrun = render(&tools[0], &tools, &src, None).expect("page renders");
+        assert!(
+            nsrun.contains(
+                "\\fB\\-\\-f\\fR, \\fB\\-\\-fo\\fR, \\fB\\-\\-for\\fR (\\fB\\-\\-fork\\fR)"
+            ),
+            "the abbreviations unshare resolves are listed"
+        );
+        assert!(
+            nsenter.contains("(\\fB\\-\\-net\\fR)"),
+            "nsenter --ne is listed"
+        );
         let nsls = render(&tools[2], &tools, &src, None).expect("page renders");
         assert!(
             nsls.contains("nsutils\\-nsenter \\-t"),

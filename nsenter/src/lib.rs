@@ -31,6 +31,9 @@ mod run;
 mod target;
 
 pub use cli::Cli;
+/// util-linux 2.38 nsenter's long options, for the side-by-side abbreviation tests.
+#[doc(hidden)]
+pub use cli::NSENTER_LONGS;
 /// The `-t PID[:INODE]` parser, public for the fuzz targets.
 #[doc(hidden)]
 pub use cli::{parse_target, TargetArg};
@@ -48,7 +51,8 @@ fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
     let (prog, code) = (cli::PROG, exit::TOOL_FAILURE);
     let cmd = command();
     let m = parse_matches(prog, code, cmd.clone(), raw.iter().cloned())?;
-    let mut cli = Cli::from_arg_matches(&m).map_err(|e| report_clap_error(prog, code, &cmd, &e))?;
+    let mut cli =
+        Cli::from_arg_matches(&m).map_err(|e| report_clap_error(prog, code, &cmd, &e, &raw))?;
     cli.trap = value_trap(&cmd, &raw, cli.command.len());
     Ok(cli)
 }

@@ -46,7 +46,7 @@ fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
     let cmd = command();
     let m = parse_matches(PROG, TOOL_FAILURE, cmd.clone(), raw.iter().cloned())?;
     cli::Cli::from_matches(&cmd, &m, &raw)
-        .map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e))
+        .map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, &raw))
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
