@@ -107,19 +107,43 @@ pub fn parse_from<T: clap::Parser, I: IntoIterator<Item = OsString>>(
         .map_err(|e| report_clap_error(prog, failure_code, &T::command(), &e, &raw))
 }
 
-/// Parse `args` (the first is the program name) with `cmd`, the tool's full definition (as
+/// Parse `raw` (the first is the program name) with `cmd`, the tool's full definition (as
 /// [`abbreviations`] made it), keeping the matches; errors are reported as [`parse_args`]
-/// does.
-pub fn parse_matches<I: IntoIterator<Item = OsString>>(
+/// does. `cmd` is built in place, so that the caller can use it again without a copy.
+pub fn parse_matches(
     prog: &str,
     failure_code: u8,
-    cmd: clap::Command,
-    args: I,
+    cmd: &mut clap::Command,
+    raw: &[OsString],
 ) -> Result<clap::ArgMatches, ExitCode> {
-    let mut cmd = cmd;
-    let raw: Vec<OsString> = args.into_iter().collect();
-    cmd.try_get_matches_from_mut(&raw)
-        .map_err(|e| report_clap_error(prog, failure_code, &cmd, &e, &raw))
+    cmd.try_get_matches_from_mut(raw)
+        .map_err(|e| report_clap_error(prog, failure_code, cmd, &e, raw))
+}
+
+/// [`parse_matches`] for a tool whose [`abbreviations`] need aliases: a first parse with
+/// `plain` (the definition with `infer_long_args` alone) serves every command line that
+/// needs no alias, and only one that clap finds an unknown option in is parsed again with
+/// `full()`. Setting the aliases up costs more than nsrun's whole parse (~100k instructions
+/// for its 50 options), and they change no parse that succeeds without them: each alias
+/// begins the long name of its option, so it only resolves a prefix that is otherwise
+/// ambiguous. Returns the definition that parsed, for [`value_trap`].
+pub fn parse_abbreviated(
+    prog: &str,
+    failure_code: u8,
+    plain: clap::Command,
+    full: impl FnOnce() -> clap::Command,
+    raw: &[OsString],
+) -> Result<(clap::Command, clap::ArgMatches), ExitCode> {
+    let mut cmd = plain.infer_long_args(true);
+    match cmd.try_get_matches_from_mut(raw) {
+        Ok(m) => Ok((cmd, m)),
+        Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
+            let mut cmd = full();
+            let m = parse_matches(prog, failure_code, &mut cmd, raw)?;
+            Ok((cmd, m))
+        }
+        Err(e) => Err(report_clap_error(prog, failure_code, &cmd, &e, raw)),
+    }
 }
 
 /// Print a clap error (or the help or version it carries) and return the exit code. `raw`
@@ -207,7 +231,7 @@ pub fn clap_error_text(
 
 /// The long options of `cmd` (with `--help` and `--version`) that begin with `prefix`, in the
 /// order they are defined.
-fn long_candidates(cmd: &clap::Command, prefix: &str) -> Vec<String> {
+fn long_candidates<'a>(cmd: &'a clap::Command, prefix: &str) -> Vec<&'a str> {
     long_names(cmd)
         .into_iter()
         .filter(|l| l.starts_with(prefix))
@@ -216,14 +240,11 @@ fn long_candidates(cmd: &clap::Command, prefix: &str) -> Vec<String> {
 
 /// Every long option name of `cmd`, hidden ones included, and the `--help`/`--version` clap
 /// adds when it builds the command.
-fn long_names(cmd: &clap::Command) -> Vec<String> {
-    // In --help's order: an option that got an alias moved to the end of the list.
+fn long_names(cmd: &clap::Command) -> Vec<&str> {
+    // In --help's order (which the derive's declaration order gives).
     let mut args: Vec<&clap::Arg> = cmd.get_arguments().collect();
     args.sort_by_key(|a| a.get_display_order());
-    let mut out: Vec<String> = args
-        .into_iter()
-        .filter_map(|a| a.get_long().map(str::to_owned))
-        .collect();
+    let mut out: Vec<&str> = args.into_iter().filter_map(|a| a.get_long()).collect();
     for (flag, on) in [
         ("help", !cmd.is_disable_help_flag_set()),
         (
@@ -231,8 +252,8 @@ fn long_names(cmd: &clap::Command) -> Vec<String> {
             !cmd.is_disable_version_flag_set() && cmd.get_version().is_some(),
         ),
     ] {
-        if on && !out.iter().any(|l| l == flag) {
-            out.push(flag.to_owned());
+        if on && !out.contains(&flag) {
+            out.push(flag);
         }
     }
     out
@@ -247,35 +268,52 @@ fn long_names(cmd: &clap::Command) -> Vec<String> {
 /// is done with hidden aliases, which neither `--help`, the man pages nor the completions
 /// show.
 pub fn abbreviations(cmd: clap::Command, anchor: &[&'static str]) -> clap::Command {
+    // Runs at every start of nsrun and nsenter: one common-prefix length per pair of names
+    // instead of a string comparison per prefix, and the aliases set in one pass.
     let ours = long_names(&cmd);
-    let mut cmd = cmd.infer_long_args(true);
-    let mut own_help = false;
+    let mut aliases: Vec<(&str, Vec<&'static str>)> = Vec::new();
     for &long in anchor {
-        if !ours.iter().any(|o| o == long) {
+        if !ours.contains(&long) {
             continue;
         }
-        for end in 1..long.len() {
-            let p = &long[..end];
-            let in_anchor = anchor.iter().filter(|a| a.starts_with(p)).count();
-            let in_ours = ours.iter().filter(|o| o.starts_with(p)).count();
-            if in_anchor != 1 || in_ours < 2 || ours.iter().any(|o| o == p) {
-                continue;
-            }
-            let alias: &'static str = p;
-            if (long == "help" || long == "version") && !own_help {
-                cmd = own_help_and_version(cmd);
-                own_help = true;
-            }
-            let id = cmd
-                .get_arguments()
-                .find(|a| a.get_long() == Some(long))
-                .map(|a| a.get_id().clone());
-            if let Some(id) = id {
-                cmd = cmd.mut_arg(id, |a| a.alias(alias));
-            }
+        // Another name begins with `long[..end]` exactly when their common prefix is at
+        // least `end` long: the anchor alone selects `long` for ends past its longest common
+        // prefix with the anchor's other names, and ours share ends up to theirs.
+        let common = |other: &str| match (long.as_bytes(), other.as_bytes()) {
+            // Most names differ in their first letter: settle those without iterating.
+            ([a, ..], [b, ..]) if a != b => 0,
+            (l, o) => l.iter().zip(o).take_while(|(a, b)| a == b).count(),
+        };
+        let longest = |names: &mut dyn Iterator<Item = &str>| {
+            names.filter(|n| *n != long).map(common).max().unwrap_or(0)
+        };
+        let theirs = longest(&mut anchor.iter().copied());
+        let mine = longest(&mut ours.iter().copied());
+        let prefixes: Vec<&'static str> = (theirs + 1..=mine.min(long.len() - 1))
+            .filter(|&end| long.is_char_boundary(end))
+            .map(|end| &long[..end])
+            .filter(|p| !ours.contains(p))
+            .collect();
+        if !prefixes.is_empty() {
+            aliases.push((long, prefixes));
         }
     }
-    cmd
+    let mut cmd = cmd.infer_long_args(true);
+    if aliases.iter().any(|(l, _)| *l == "help" || *l == "version") {
+        cmd = own_help_and_version(cmd);
+    }
+    if aliases.is_empty() {
+        return cmd;
+    }
+    cmd.mut_args(|a| {
+        let hit = a
+            .get_long()
+            .and_then(|l| aliases.iter().find(|(x, _)| *x == l));
+        match hit {
+            Some((_, prefixes)) => a.aliases(prefixes.iter().copied()),
+            None => a,
+        }
+    })
 }
 
 /// clap's own `-h/--help` and `-V/--version`, defined by us so that they can take aliases.

@@ -19,7 +19,7 @@
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::{abbreviations, parse_matches, report_clap_error, value_trap};
+use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error, value_trap};
 use nsutils_common::exit::{self, report};
 
 mod cgroup;
@@ -49,8 +49,13 @@ pub fn command() -> clap::Command {
 fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
     use clap::FromArgMatches;
     let (prog, code) = (cli::PROG, exit::TOOL_FAILURE);
-    let cmd = command();
-    let m = parse_matches(prog, code, cmd.clone(), raw.iter().cloned())?;
+    let (cmd, m) = parse_abbreviated(
+        prog,
+        code,
+        <Cli as clap::CommandFactory>::command(),
+        command,
+        &raw,
+    )?;
     let mut cli =
         Cli::from_arg_matches(&m).map_err(|e| report_clap_error(prog, code, &cmd, &e, &raw))?;
     cli.trap = value_trap(&cmd, &raw, cli.command.len());

@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
-use nsutils_common::cli::{abbreviations, parse_matches, report_clap_error};
+use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error};
 use nsutils_common::exit::{report, TOOL_FAILURE};
 
 pub mod cli;
@@ -43,8 +43,7 @@ pub fn command() -> clap::Command {
 /// Parse like `nsutils_common::cli::parse_args`, but keep the matches: which of `-r`, `-c`
 /// and `--map-user` came last decides the map, as in unshare.
 fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
-    let cmd = command();
-    let m = parse_matches(PROG, TOOL_FAILURE, cmd.clone(), raw.iter().cloned())?;
+    let (cmd, m) = parse_abbreviated(PROG, TOOL_FAILURE, cli::Cli::command(), command, &raw)?;
     cli::Cli::from_matches(&cmd, &m, &raw)
         .map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, &raw))
 }
