@@ -497,6 +497,50 @@ pub fn socket_netns(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     ioctl_noarg(sock, SIOCGSKNS).map(owned)
 }
 
+/// `SO_NETNS_COOKIE` of `asm-generic/socket.h` (Linux 5.14+).
+const SO_NETNS_COOKIE: libc::c_int = 71;
+
+/// The cookie of the network namespace a socket belongs to (`getsockopt(SO_NETNS_COOKIE)`):
+/// a number unique to that namespace for the boot. Unlike [`socket_netns`] it makes no new
+/// fd and needs no privilege — a quarter of the cost. ENOPROTOOPT before Linux 5.14.
+pub fn socket_netns_cookie(sock: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut cookie: u64 = 0;
+    let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+    // SAFETY: `cookie` and `len` are valid for writes and `len` is the size of `cookie`;
+    // the kernel writes at most `len` bytes and updates `len`.
+    let r = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            (&mut cookie as *mut u64).cast(),
+            &mut len,
+        )
+    };
+    cvt(r.into()).map(|_| cookie)
+}
+
+/// `readlinkat(2)` into `buf`, without allocating (nix's allocates a `PATH_MAX` buffer per
+/// call, a third of nsls's user time over a host's open fds): the length of the link text,
+/// which is cut at `buf.len()` if longer.
+pub fn readlinkat_into(
+    dir: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    // SAFETY: `name` is NUL-terminated; the kernel writes at most `buf.len()` bytes into
+    // `buf`, which is valid for writes of that many.
+    let r = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    cvt(r as libc::c_long).map(|n| n as usize)
+}
+
 /// The calling thread's permitted capability set as a 64-bit mask (`capget(2)`).
 pub fn caps_permitted() -> io::Result<u64> {
     let (_, data) = capget()?;
