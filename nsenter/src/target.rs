@@ -42,8 +42,8 @@ impl Target {
                 ))
                 .hint(
                     "either INODE is mistyped, or the process you meant has exited and its \
-                     PID was reused; nsrun --info-fd reports a command's inode as \
-                     child-pidfs-inode",
+                     PID was reused; nsls -o PID,PIDINO shows the inode, as nsrun --info-fd \
+                     does (child-pidfs-inode)",
                 ));
             }
         }

@@ -504,6 +504,19 @@ pub fn ns_ino(pid: Option<i32>, kind: &str) -> u64 {
     ns_id(pid, kind).1
 }
 
+/// The pidfs inode of process `pid` as the kernel gives it (`fstat` of a pidfd, through
+/// Python's `os.pidfd_open`: an oracle that shares no code with ours). Needs python3.
+pub fn pidfs_inode(pid: impl fmt::Display) -> u64 {
+    let out = Cmd::new("python3")
+        .args([
+            "-c",
+            "import os,sys; print(os.fstat(os.pidfd_open(int(sys.argv[1]))).st_ino)",
+        ])
+        .arg(pid.to_string())
+        .run();
+    out.ok().out().parse().expect("an inode")
+}
+
 /// The eight `/proc` namespace names.
 pub const KINDS: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
 

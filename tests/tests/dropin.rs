@@ -864,14 +864,7 @@ fn pidfs_inode_is_reachable() {
     let v: serde_json::Value = serde_json::from_str(&text).expect("info json");
     let pid = v["child-pid"].as_i64().expect("child-pid");
     let ino = v["child-pidfs-inode"].as_u64().expect("child-pidfs-inode");
-    let kernel = Cmd::new("python3")
-        .args([
-            "-c",
-            "import os,sys; print(os.fstat(os.pidfd_open(int(sys.argv[1]))).st_ino)",
-        ])
-        .arg(pid.to_string())
-        .run();
-    assert_eq!(kernel.ok().out(), ino.to_string());
+    assert_eq!(harness::pidfs_inode(pid), ino);
     Cmd::tool("nsenter")
         .args(["-t", &format!("{pid}:{ino}"), "-n", "true"])
         .run()
@@ -1012,6 +1005,17 @@ fn readme_options_exist() {
         }
     }
     assert!(!readme.contains("come with nsrun's own issue"));
+}
+
+/// Each top-level section of the README appears once (a merge once left a second, stale
+/// copy of four of them).
+#[test]
+fn readme_sections_appear_once() {
+    let readme = doc("README.md");
+    let mut seen = BTreeSet::new();
+    for h in readme.lines().filter(|l| l.starts_with("## ")) {
+        assert!(seen.insert(h), "README: {h:?} twice");
+    }
 }
 
 /// Examples set nothing that is thrown away: an nsrun example that sets a hostname either
