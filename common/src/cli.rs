@@ -88,8 +88,8 @@ impl NsFlags {
     }
 }
 
-/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message`,
-/// optionally `prog: hint: …`, and `Try 'prog --help' for more information.` — and return
+/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message`, then
+/// `prog: hint: …` or `Try 'prog --help' for more information.` — and return
 /// `failure_code` (125 for nsrun, nsenter and nsinit; 1 for nsls). `--help` and `--version`
 /// print and return success.
 pub fn parse_args<T: clap::Parser>(prog: &str, failure_code: u8) -> Result<T, ExitCode> {
@@ -160,12 +160,14 @@ pub fn report_clap_error(
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
+    // One line, and a second: the hint where there is one, else util-linux's pointer to
+    // --help.
     let (msg, hint) = clap_error_text(cmd, e, raw);
     eprintln!("{prog}: {msg}");
-    if let Some(h) = hint {
-        eprintln!("{prog}: hint: {h}");
+    match hint {
+        Some(h) => eprintln!("{prog}: hint: {h}"),
+        None => eprintln!("Try '{prog} --help' for more information."),
     }
-    eprintln!("Try '{prog} --help' for more information.");
     ExitCode::from(failure_code)
 }
 
@@ -214,7 +216,17 @@ pub fn clap_error_text(
                     );
                 }
             }
-            (clap_error_line(e), did_you_mean(ContextKind::SuggestedArg))
+            // clap also suggests hidden aliases (`--b` for `--bogus`): only a real option's
+            // name is worth suggesting.
+            let real = |s: &String| {
+                let name = s.trim_start_matches('-');
+                cmd.get_arguments().any(|a| a.get_long() == Some(name))
+                    || ["help", "version"].contains(&name)
+            };
+            let hint = string(ContextKind::SuggestedArg)
+                .filter(real)
+                .map(|s| format!("did you mean '{s}'?"));
+            (clap_error_line(e), hint)
         }
         ErrorKind::InvalidValue => {
             let mut line = clap_error_line(e);
