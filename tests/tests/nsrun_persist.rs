@@ -1,4 +1,4 @@
-//! nsrun persisting namespaces (`--uts=FILE`, `--net=NAME`, `--persist=DIR`, `--owner`) and
+//! nsrun persisting namespaces (`--uts=FILE`, `--netns=NAME`, `--persist=DIR`, `--owner`) and
 //! bad input: one line, exit 125, nothing left behind. The oracle is mountinfo, the namespace
 //! inodes and util-linux's nsenter / iproute2's `ip netns` entering what was persisted.
 
