@@ -2,7 +2,7 @@
 #
 #   make                      release binaries, man pages, shell completions
 #   make test                 the README's test command (as root: see README)
-#   make install              PREFIX=/usr/local DESTDIR= BIN_PREFIX= NSENTER_NAME=
+#   make install              PREFIX=/usr/local DESTDIR= BIN_PREFIX= NSENTER_NAME=nsutils-nsenter
 #   make uninstall            the same variables as install
 #   make nsinit-static        nsinit linked statically (glibc crt-static, not PIE), like
 #                             tini-static: what install puts at nsinit
@@ -13,11 +13,11 @@
 # the nsutils-gen workspace member, so it is regenerated on every run: it takes milliseconds,
 # and it must follow BIN_PREFIX and NSENTER_NAME.
 #
-# util-linux owns `nsenter` on nearly every distribution. `make install` installs ours as
-# `nsenter` unless told otherwise, but refuses to overwrite a util-linux nsenter; install
-# next to it with NSENTER_NAME=nsutils-nsenter, which also puts a link named `nsenter` in
-# $(NSUTILS_LIBDIR)/bin for scripts that want ours under its own name (the Debian package
-# does exactly this).
+# util-linux owns `nsenter` on nearly every distribution, and a `nsenter` of ours earlier in
+# PATH (/usr/local/bin) would silently change what existing scripts run. So `make install`
+# installs ours as `nsutils-nsenter`, as the Debian package does, with a link named `nsenter`
+# in $(NSUTILS_LIBDIR)/bin for scripts that want ours under its own name; only an explicit
+# NSENTER_NAME=nsenter installs it as `nsenter`, and even then never over util-linux's.
 
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -31,8 +31,9 @@ NSUTILS_LIBDIR ?= $(PREFIX)/lib/nsutils
 
 # Prepended to every installed command (and its man page and completions), e.g. nsutils-.
 BIN_PREFIX   ?=
-# nsenter alone can be renamed: util-linux has the name.
-NSENTER_NAME ?= $(BIN_PREFIX)nsenter
+# nsenter alone can be renamed: util-linux has the name. Default: nsutils-nsenter (or
+# $(BIN_PREFIX)nsenter when a prefix is given); `nsenter` only when asked for.
+NSENTER_NAME ?= $(if $(BIN_PREFIX),$(BIN_PREFIX)nsenter,nsutils-nsenter)
 
 CARGO        ?= cargo
 CARGOFLAGS   ?= --locked
@@ -114,7 +115,7 @@ install: all nsinit-static
 	@f='$(DESTDIR)$(BINDIR)/$(NSENTER_NAME)'; \
 	if [ -e "$$f" ] && "$$f" --version 2>/dev/null | grep -q util-linux; then \
 		echo "make: $$f is util-linux's nsenter; not replacing it." >&2; \
-		echo "make: install ours next to it with NSENTER_NAME=nsutils-nsenter" >&2; \
+		echo "make: install ours next to it under another NSENTER_NAME (default: nsutils-nsenter)" >&2; \
 		exit 1; \
 	fi
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man8' \

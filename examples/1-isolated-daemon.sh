@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-WEB=nsu-web-$$          # netns name of the daemon (persisted by nsrun --net=NAME)
+WEB=nsu-web-$$          # netns name of the daemon (persisted by nsrun --netns=NAME)
 CLI=nsu-cli-$$          # netns name of the client (made by ip netns add)
 WORK=$(mktemp -d)
 PIDFILE=$WORK/daemon.pid
@@ -20,14 +20,14 @@ cleanup() {
   [ -s "$PIDFILE" ] && kill -KILL "$(cat "$PIDFILE")" 2>/dev/null
   [ -n "${NSRUN_PID:-}" ] && wait "$NSRUN_PID" 2>/dev/null
   ip netns del "$CLI" 2>/dev/null
-  ip netns del "$WEB" 2>/dev/null   # also unmounts and removes what nsrun --net=NAME made
+  ip netns del "$WEB" 2>/dev/null   # also unmounts and removes what nsrun --netns=NAME made
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 step "start the daemon in new net, pid, mount, uts and ipc namespaces"
 mkdir -p "$WORK/site" && echo "hello from the isolated daemon" > "$WORK/site/index.html"
-"$NSRUN" --net="$WEB" --pid --mount --uts --ipc --init --mount-proc \
+"$NSRUN" --netns="$WEB" --pid --mount --uts --ipc --init --mount-proc \
   --hostname=web --pid-file="$PIDFILE" -- \
   python3 -m http.server 8080 --bind 0.0.0.0 --directory "$WORK/site" \
   >"$WORK/daemon.log" 2>&1 &

@@ -3,7 +3,7 @@
 #
 # Two instances of the same server both bind 127.0.0.1:8080 — possible because each runs in a
 # network namespace of its own, whose loopback nsrun brings up. Each namespace is persisted
-# under /run/netns, and `nsenter --net=NAME` reaches exactly one instance.
+# under /run/netns, and `nsenter --netns=NAME` reaches exactly one instance.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +26,7 @@ trap cleanup EXIT
 for v in 1 2; do
   step "start version $v on 127.0.0.1:8080 in netns nsu-v$v-$$"
   mkdir -p "$WORK/v$v" && echo "version $v" > "$WORK/v$v/index.html"
-  "$NSRUN" --net="nsu-v$v-$$" --pid --init --forward-signals -- \
+  "$NSRUN" --netns="nsu-v$v-$$" --pid --init --forward-signals -- \
     python3 -m http.server 8080 --bind 127.0.0.1 --directory "$WORK/v$v" \
     >"$WORK/v$v.log" 2>&1 &
   PIDS+=($!)
@@ -34,8 +34,8 @@ done
 
 for v in 1 2; do
   wait_for test -e "/run/netns/nsu-v$v-$$"
-  step "nsenter --net=nsu-v$v-$$ reaches its own instance"
-  got=$("$NSENTER" --net="nsu-v$v-$$" python3 -c "$FETCH_PY" http://127.0.0.1:8080/) || die "no answer from version $v"
+  step "nsenter --netns=nsu-v$v-$$ reaches its own instance"
+  got=$("$NSENTER" --netns="nsu-v$v-$$" python3 -c "$FETCH_PY" http://127.0.0.1:8080/) || die "no answer from version $v"
   [ "$got" = "version $v" ] || die "netns nsu-v$v-$$ answered '$got'"
   ok "netns nsu-v$v-$$ answers: $got"
 done

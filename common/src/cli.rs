@@ -1,6 +1,8 @@
 //! Shared command-line pieces: the eight namespace flags, value parsers (PID, id map,
-//! signal name or number, durations and signed clock offsets, user and group names), and the
-//! one policy for argument errors (exit 125, util-linux's two-line message).
+//! signal name or number, durations and signed clock offsets, user and group names),
+//! util-linux's abbreviated long options, and the one policy for argument errors (exit 125;
+//! util-linux's `prog: message` and `Try 'prog --help'` lines, with a `prog: hint:` line
+//! between them for "did you mean").
 //!
 //! This module only turns strings into values; it makes no syscalls beyond name lookups.
 
@@ -27,7 +29,7 @@ pub struct NsFlags {
     /// IPC namespace [at FILE]
     #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
     pub ipc: Option<Option<PathBuf>>,
-    /// Network namespace [at FILE, or /run/netns/NAME for a bare NAME]
+    /// Network namespace [at FILE; a relative FILE is in the working directory]
     #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
     pub net: Option<Option<PathBuf>>,
     /// PID namespace [at FILE]
@@ -86,9 +88,10 @@ impl NsFlags {
     }
 }
 
-/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message` and
-/// `Try 'prog --help' for more information.` — and return `failure_code` (125 for nsrun,
-/// nsenter and nsinit; 1 for nsls). `--help` and `--version` print and return success.
+/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message`, then
+/// `prog: hint: …` or `Try 'prog --help' for more information.` — and return
+/// `failure_code` (125 for nsrun, nsenter and nsinit; 1 for nsls). `--help` and `--version`
+/// print and return success.
 pub fn parse_args<T: clap::Parser>(prog: &str, failure_code: u8) -> Result<T, ExitCode> {
     parse_from(prog, failure_code, std::env::args_os())
 }
@@ -99,19 +102,73 @@ pub fn parse_from<T: clap::Parser, I: IntoIterator<Item = OsString>>(
     failure_code: u8,
     args: I,
 ) -> Result<T, ExitCode> {
-    use clap::error::ErrorKind;
-    match T::try_parse_from(args) {
-        Ok(t) => Ok(t),
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            let _ = e.print();
-            Err(ExitCode::SUCCESS)
+    let raw: Vec<OsString> = args.into_iter().collect();
+    T::try_parse_from(&raw)
+        .map_err(|e| report_clap_error(prog, failure_code, &T::command(), &e, &raw))
+}
+
+/// Parse `raw` (the first is the program name) with `cmd`, the tool's full definition (as
+/// [`abbreviations`] made it), keeping the matches; errors are reported as [`parse_args`]
+/// does. `cmd` is built in place, so that the caller can use it again without a copy.
+pub fn parse_matches(
+    prog: &str,
+    failure_code: u8,
+    cmd: &mut clap::Command,
+    raw: &[OsString],
+) -> Result<clap::ArgMatches, ExitCode> {
+    cmd.try_get_matches_from_mut(raw)
+        .map_err(|e| report_clap_error(prog, failure_code, cmd, &e, raw))
+}
+
+/// [`parse_matches`] for a tool whose [`abbreviations`] need aliases: a first parse with
+/// `plain` (the definition with `infer_long_args` alone) serves every command line that
+/// needs no alias, and only one that clap finds an unknown option in is parsed again with
+/// `full()`. Setting the aliases up costs more than nsrun's whole parse (~100k instructions
+/// for its 50 options), and they change no parse that succeeds without them: each alias
+/// begins the long name of its option, so it only resolves a prefix that is otherwise
+/// ambiguous. Returns the definition that parsed, for [`value_trap`].
+pub fn parse_abbreviated(
+    prog: &str,
+    failure_code: u8,
+    plain: clap::Command,
+    full: impl FnOnce() -> clap::Command,
+    raw: &[OsString],
+) -> Result<(clap::Command, clap::ArgMatches), ExitCode> {
+    let mut cmd = plain.infer_long_args(true);
+    match cmd.try_get_matches_from_mut(raw) {
+        Ok(m) => Ok((cmd, m)),
+        Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
+            let mut cmd = full();
+            let m = parse_matches(prog, failure_code, &mut cmd, raw)?;
+            Ok((cmd, m))
         }
-        Err(e) => {
-            eprintln!("{prog}: {}", clap_error_line(&e));
-            eprintln!("Try '{prog} --help' for more information.");
-            Err(ExitCode::from(failure_code))
-        }
+        Err(e) => Err(report_clap_error(prog, failure_code, &cmd, &e, raw)),
     }
+}
+
+/// Print a clap error (or the help or version it carries) and return the exit code. `raw`
+/// is what was parsed (the program name first), to quote the user's own words.
+pub fn report_clap_error(
+    prog: &str,
+    failure_code: u8,
+    cmd: &clap::Command,
+    e: &clap::Error,
+    raw: &[OsString],
+) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // One line, and a second: the hint where there is one, else util-linux's pointer to
+    // --help.
+    let (msg, hint) = clap_error_text(cmd, e, raw);
+    eprintln!("{prog}: {msg}");
+    match hint {
+        Some(h) => eprintln!("{prog}: hint: {h}"),
+        None => eprintln!("Try '{prog} --help' for more information."),
+    }
+    ExitCode::from(failure_code)
 }
 
 /// The first line of a clap error, without clap's `error: ` prefix.
@@ -119,6 +176,265 @@ pub fn clap_error_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let first = text.lines().next().unwrap_or("invalid arguments");
     first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// A clap error as one line and an optional hint: an ambiguous abbreviation lists its
+/// candidates in glibc's getopt_long wording, quoting the word as typed (`'--map-u=0'`), an
+/// invalid value lists the valid ones, and clap's "similar argument/value" tips become
+/// "did you mean". `raw` is what was parsed, the program name first.
+pub fn clap_error_text(
+    cmd: &clap::Command,
+    e: &clap::Error,
+    raw: &[OsString],
+) -> (String, Option<String>) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let string = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let did_you_mean = |k: ContextKind| string(k).map(|s| format!("did you mean '{s}'?"));
+    match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let arg = string(ContextKind::InvalidArg).unwrap_or_default();
+            if let Some(prefix) = arg.strip_prefix("--") {
+                let cands = long_candidates(cmd, prefix);
+                if cands.len() > 1 {
+                    let typed = raw
+                        .iter()
+                        .skip(1)
+                        .filter_map(|w| w.to_str())
+                        .find(|w| w.split('=').next() == Some(arg.as_str()))
+                        .unwrap_or(&arg);
+                    let list: Vec<String> = cands.iter().map(|c| format!("'--{c}'")).collect();
+                    return (
+                        format!(
+                            "option '{typed}' is ambiguous; possibilities: {}",
+                            list.join(" ")
+                        ),
+                        None,
+                    );
+                }
+            }
+            // clap also suggests hidden aliases (`--b` for `--bogus`): only a real option's
+            // name is worth suggesting.
+            let real = |s: &String| {
+                let name = s.trim_start_matches('-');
+                cmd.get_arguments().any(|a| a.get_long() == Some(name))
+                    || ["help", "version"].contains(&name)
+            };
+            let hint = string(ContextKind::SuggestedArg)
+                .filter(real)
+                .map(|s| format!("did you mean '{s}'?"));
+            (clap_error_line(e), hint)
+        }
+        ErrorKind::InvalidValue => {
+            let mut line = clap_error_line(e);
+            if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+                if !valid.is_empty() && !line.contains("possible values") {
+                    line.push_str(&format!("; possible values: {}", valid.join(", ")));
+                }
+            }
+            (line, did_you_mean(ContextKind::SuggestedValue))
+        }
+        _ => (clap_error_line(e), None),
+    }
+}
+
+/// The long options of `cmd` (with `--help` and `--version`) that begin with `prefix`, in the
+/// order they are defined.
+fn long_candidates<'a>(cmd: &'a clap::Command, prefix: &str) -> Vec<&'a str> {
+    long_names(cmd)
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// Every long option name of `cmd`, hidden ones included, and the `--help`/`--version` clap
+/// adds when it builds the command.
+fn long_names(cmd: &clap::Command) -> Vec<&str> {
+    // In --help's order (which the derive's declaration order gives).
+    let mut args: Vec<&clap::Arg> = cmd.get_arguments().collect();
+    args.sort_by_key(|a| a.get_display_order());
+    let mut out: Vec<&str> = args.into_iter().filter_map(|a| a.get_long()).collect();
+    for (flag, on) in [
+        ("help", !cmd.is_disable_help_flag_set()),
+        (
+            "version",
+            !cmd.is_disable_version_flag_set() && cmd.get_version().is_some(),
+        ),
+    ] {
+        if on && !out.contains(&flag) {
+            out.push(flag);
+        }
+    }
+    out
+}
+
+/// Long options may be abbreviated to any unambiguous prefix, as util-linux's getopt_long(3)
+/// allows (`--map-root` is `--map-root-user`); a prefix that several options share is an
+/// error listing them. `anchor` is the long options of the util-linux tool this one
+/// replaces, in the version tested side by side (2.38): where our extra options make a
+/// prefix ambiguous that selects exactly one option there (`nsenter --ne`: `--net`, though
+/// we also have `--net-socket`), the anchor's choice wins, so its scripts keep working. That
+/// is done with hidden aliases, which neither `--help`, the man pages nor the completions
+/// show.
+pub fn abbreviations(cmd: clap::Command, anchor: &[&'static str]) -> clap::Command {
+    // Runs at every start of nsrun and nsenter: one common-prefix length per pair of names
+    // instead of a string comparison per prefix, and the aliases set in one pass.
+    let ours = long_names(&cmd);
+    let mut aliases: Vec<(&str, Vec<&'static str>)> = Vec::new();
+    for &long in anchor {
+        if !ours.contains(&long) {
+            continue;
+        }
+        // Another name begins with `long[..end]` exactly when their common prefix is at
+        // least `end` long: the anchor alone selects `long` for ends past its longest common
+        // prefix with the anchor's other names, and ours share ends up to theirs.
+        let common = |other: &str| match (long.as_bytes(), other.as_bytes()) {
+            // Most names differ in their first letter: settle those without iterating.
+            ([a, ..], [b, ..]) if a != b => 0,
+            (l, o) => l.iter().zip(o).take_while(|(a, b)| a == b).count(),
+        };
+        let longest = |names: &mut dyn Iterator<Item = &str>| {
+            names.filter(|n| *n != long).map(common).max().unwrap_or(0)
+        };
+        let theirs = longest(&mut anchor.iter().copied());
+        let mine = longest(&mut ours.iter().copied());
+        let prefixes: Vec<&'static str> = (theirs + 1..=mine.min(long.len() - 1))
+            .filter(|&end| long.is_char_boundary(end))
+            .map(|end| &long[..end])
+            .filter(|p| !ours.contains(p))
+            .collect();
+        if !prefixes.is_empty() {
+            aliases.push((long, prefixes));
+        }
+    }
+    let mut cmd = cmd.infer_long_args(true);
+    if aliases.iter().any(|(l, _)| *l == "help" || *l == "version") {
+        cmd = own_help_and_version(cmd);
+    }
+    if aliases.is_empty() {
+        return cmd;
+    }
+    cmd.mut_args(|a| {
+        let hit = a
+            .get_long()
+            .and_then(|l| aliases.iter().find(|(x, _)| *x == l));
+        match hit {
+            Some((_, prefixes)) => a.aliases(prefixes.iter().copied()),
+            None => a,
+        }
+    })
+}
+
+/// clap's own `-h/--help` and `-V/--version`, defined by us so that they can take aliases.
+fn own_help_and_version(cmd: clap::Command) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    let long_help = cmd.get_arguments().any(|a| a.get_long_help().is_some())
+        || cmd.get_long_about().is_some()
+        || cmd.get_after_long_help().is_some()
+        || cmd.get_before_long_help().is_some();
+    let mut help = Arg::new("help")
+        .short('h')
+        .long("help")
+        .action(ArgAction::Help)
+        .help_heading(None);
+    help = if long_help {
+        help.help("Print help (see more with '--help')")
+            .long_help("Print help (see a summary with '-h')")
+    } else {
+        help.help("Print help")
+    };
+    let has_version = cmd.get_version().is_some() && !cmd.is_disable_version_flag_set();
+    let mut cmd = cmd.disable_help_flag(true).arg(help);
+    if has_version {
+        cmd = cmd.disable_version_flag(true).arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Print version")
+                .help_heading(None),
+        );
+    }
+    cmd
+}
+
+/// An option whose value is optional and must follow `=` (`--net[=FILE]`, `-n`) written with
+/// its value as the next word: `nsrun --net /path cmd` runs `/path`, as util-linux does. Kept
+/// so that a failed exec can say why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueTrap {
+    /// The option word as the user typed it (`-n`, `-Un`, `--ne`, `--net`).
+    pub typed: String,
+    /// Its long name (`net`).
+    pub long: String,
+    /// The word that became the command.
+    pub command: String,
+}
+
+impl ValueTrap {
+    /// The hint for a command that could not be executed, quoting what the user typed.
+    pub fn hint(&self) -> String {
+        let (t, l, c) = (&self.typed, &self.long, &self.command);
+        let mut h = format!(
+            "'{t} {c}' ran {c} as the command, as util-linux does: the value of --{l} must \
+             follow '=' (--{l}={c})"
+        );
+        if l == "net" && !c.contains('/') {
+            h.push_str(&format!("; an ip netns name is --netns={c}"));
+        }
+        h
+    }
+}
+
+/// The [`ValueTrap`] in `raw` (the program name first), whose last `command_len` words are
+/// the command, as parsed by `cmd` (with its abbreviations).
+pub fn value_trap(cmd: &clap::Command, raw: &[OsString], command_len: usize) -> Option<ValueTrap> {
+    if command_len == 0 || raw.len() < command_len + 2 {
+        return None;
+    }
+    let typed = raw[raw.len() - command_len - 1].to_str()?;
+    let command = raw[raw.len() - command_len].to_str()?;
+    let arg = if let Some(name) = typed.strip_prefix("--") {
+        if name.contains('=') {
+            return None;
+        }
+        let by_name = |a: &&clap::Arg| {
+            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+        };
+        cmd.get_arguments().find(by_name).or_else(|| {
+            let mut c = cmd
+                .get_arguments()
+                .filter(|a| a.get_long().is_some_and(|l| l.starts_with(name)));
+            c.next().filter(|_| c.next().is_none())
+        })?
+    } else {
+        let last = typed.strip_prefix('-')?.chars().last()?;
+        cmd.get_arguments().find(|a| a.get_short() == Some(last))?
+    };
+    let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
+    if !(optional && arg.is_require_equals_set()) {
+        return None;
+    }
+    Some(ValueTrap {
+        typed: typed.to_owned(),
+        long: arg.get_long()?.to_owned(),
+        command: command.to_owned(),
+    })
+}
+
+/// An `ip netns` name for `--netns=NAME`: what `ip netns add` accepts as a file name in
+/// `/run/netns` — not empty, no `/`, not `.` or `..`.
+pub fn parse_netns_name(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains('/') || s == "." || s == ".." {
+        return Err(format!(
+            "invalid network namespace name '{s}': expected a name without '/' \
+             (for a file, use --net=FILE)"
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 /// A process ID: a positive decimal number.
@@ -243,12 +559,23 @@ pub fn signal_name(sig: i32) -> String {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            // try_: past u64::MAX seconds (`1e20`) from_secs_f64 panics.
-            return Duration::try_from_secs_f64(secs)
-                .map_err(|_| format!("invalid duration '{s}': too large"));
+        // f64 also parses `inf`, `infinity` and `NaN`, which are no number of seconds.
+        if secs.is_nan() {
+            return Err(format!(
+                "invalid duration '{s}': not a number of seconds (examples: 500ms, 30s, 5m, 1h)"
+            ));
         }
-        return Err(format!("invalid duration '{s}': must not be negative"));
+        if secs == f64::INFINITY {
+            return Err(format!(
+                "invalid duration '{s}': too large (not a finite number of seconds)"
+            ));
+        }
+        if secs < 0.0 {
+            return Err(format!("invalid duration '{s}': must not be negative"));
+        }
+        // try_: past u64::MAX seconds (`1e20`) from_secs_f64 panics.
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("invalid duration '{s}': too large"));
     }
     humantime::parse_duration(t)
         .map_err(|e| format!("invalid duration '{s}': {e} (examples: 500ms, 30s, 5m, 1h)"))
@@ -348,6 +675,163 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
     }
 
+    /// A tool with more options than its util-linux anchor.
+    fn abbrev_cmd() -> clap::Command {
+        use clap::{Arg, ArgAction};
+        let flag = |l: &'static str| Arg::new(l).long(l).action(ArgAction::SetTrue);
+        let cmd = clap::Command::new("t")
+            .version("1")
+            .arg(flag("map-user"))
+            .arg(flag("map-users"))
+            .arg(flag("map-root-user"))
+            .arg(flag("net"))
+            .arg(flag("net-socket"))
+            .arg(flag("hostname"))
+            .arg(
+                Arg::new("prop")
+                    .long("propagation")
+                    .value_parser(["private", "shared"]),
+            );
+        abbreviations(
+            cmd,
+            &[
+                "map-user",
+                "map-users",
+                "map-root-user",
+                "net",
+                "propagation",
+                "help",
+                "version",
+            ],
+        )
+    }
+
+    fn abbrev(args: &[&str]) -> Result<clap::ArgMatches, clap::Error> {
+        abbrev_cmd().try_get_matches_from(raw(args))
+    }
+
+    fn raw(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("t")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn unambiguous_prefixes_select_their_option() {
+        let m = abbrev(&["--map-root", "--hostn", "--propag", "private"]).expect("parse");
+        assert!(m.get_flag("map-root-user"));
+        assert!(m.get_flag("hostname"));
+        assert_eq!(
+            m.get_one::<String>("prop").map(String::as_str),
+            Some("private")
+        );
+        // Exact names win over longer ones.
+        let m = abbrev(&["--map-user", "--net"]).expect("parse");
+        assert!(m.get_flag("map-user") && !m.get_flag("map-users"));
+        assert!(m.get_flag("net") && !m.get_flag("net-socket"));
+    }
+
+    /// Where util-linux picks one option and our extra ones make the prefix ambiguous, its
+    /// choice wins: `--ne` is `--net` (not `--net-socket`), `--h` is `--help` (not
+    /// `--hostname`).
+    #[test]
+    fn the_anchor_decides_what_our_extra_options_make_ambiguous() {
+        let m = abbrev(&["--ne"]).expect("parse");
+        assert!(m.get_flag("net"));
+        let e = abbrev(&["--h"]).expect_err("help");
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+        let e = abbrev(&["--v"]).expect_err("version");
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayVersion);
+        // The aliases are hidden: --help does not show them.
+        let help = abbrev_cmd().render_long_help().to_string();
+        assert!(
+            !help.contains("--ne,") && !help.contains("[aliases"),
+            "{help}"
+        );
+        assert!(
+            help.contains("--help") && help.contains("--version"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn ambiguous_prefixes_list_the_candidates() {
+        let cmd = abbrev_cmd();
+        let e = abbrev(&["--map-u=0"]).expect_err("ambiguous");
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--map-u=0"]));
+        assert_eq!(
+            msg,
+            "option '--map-u=0' is ambiguous; possibilities: '--map-user' '--map-users'"
+        );
+        assert_eq!(hint, None);
+        let e = abbrev(&["--ma"]).expect_err("ambiguous");
+        let (msg, _) = clap_error_text(&cmd, &e, &raw(&["--ma"]));
+        assert!(
+            msg.ends_with("'--map-user' '--map-users' '--map-root-user'"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn misspellings_and_invalid_values_get_did_you_mean() {
+        let cmd = abbrev_cmd();
+        let e = abbrev(&["--hostnmae"]).expect_err("unknown");
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--hostnmae"]));
+        assert_eq!(msg, "unexpected argument '--hostnmae' found");
+        assert_eq!(hint.as_deref(), Some("did you mean '--hostname'?"));
+        let e = abbrev(&["--propagation", "privat"]).expect_err("invalid");
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--propagation", "privat"]));
+        assert!(
+            msg.starts_with("invalid value 'privat' for '--propagation"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("; possible values: private, shared"), "{msg}");
+        assert!(!msg.contains('\n'));
+        assert_eq!(hint.as_deref(), Some("did you mean 'private'?"));
+    }
+
+    #[test]
+    fn the_optional_value_trap_quotes_what_was_typed() {
+        let cmd = clap::Command::new("t")
+            .arg(clap::Arg::new("cmd").num_args(0..).trailing_var_arg(true))
+            .args(
+                <T as clap::CommandFactory>::command()
+                    .get_arguments()
+                    .filter(|a| a.get_long().is_some())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+        let cmd = abbreviations(cmd, &["net", "uts", "user"]);
+        let t = value_trap(&cmd, &raw(&["-n", "/etc/passwd"]), 1).expect("trap");
+        assert_eq!((t.typed.as_str(), t.long.as_str()), ("-n", "net"));
+        let h = t.hint();
+        assert!(
+            h.starts_with("'-n /etc/passwd' ran /etc/passwd as the command"),
+            "{h}"
+        );
+        assert!(h.contains("(--net=/etc/passwd)"), "{h}");
+        let t = value_trap(&cmd, &raw(&["-Uu", "/x", "a"]), 2).expect("trap");
+        assert_eq!((t.typed.as_str(), t.long.as_str()), ("-Uu", "uts"));
+        let t = value_trap(&cmd, &raw(&["--ne", "nsxred", "true"]), 2).expect("trap");
+        assert_eq!(
+            (t.typed.as_str(), t.long.as_str(), t.command.as_str()),
+            ("--ne", "net", "nsxred")
+        );
+        assert_eq!(value_trap(&cmd, &raw(&["--net=/x", "ls"]), 1), None);
+        assert_eq!(value_trap(&cmd, &raw(&["--net", "--", "ls"]), 1), None);
+        assert_eq!(value_trap(&cmd, &raw(&["ls"]), 1), None);
+    }
+
+    #[test]
+    fn netns_names() {
+        assert_eq!(parse_netns_name("blue"), Ok("blue".into()));
+        for bad in ["", "a/b", ".", "..", "/run/netns/x"] {
+            let e = parse_netns_name(bad).expect_err(bad);
+            assert!(e.contains("--net=FILE"), "{e}");
+        }
+    }
+
     #[test]
     fn implied_kinds() {
         let mut f = NsFlags::default();
@@ -414,6 +898,22 @@ mod tests {
         assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    /// `inf` parsed as an f64 and was refused as "must not be negative".
+    #[test]
+    fn non_finite_durations_say_what_is_wrong() {
+        for (s, want) in [
+            ("inf", "too large (not a finite number of seconds)"),
+            ("infinity", "too large"),
+            ("NaN", "not a number of seconds"),
+            ("-inf", "must not be negative"),
+            ("-1", "must not be negative"),
+        ] {
+            let e = parse_duration(s).expect_err(s);
+            assert!(e.contains(want), "{s}: {e}");
+            assert!(e.contains(&format!("'{s}'")), "{s}: {e}");
+        }
     }
 
     /// Found by the `time` fuzz target: a number of seconds past u64::MAX panicked in

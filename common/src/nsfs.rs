@@ -64,15 +64,31 @@ pub fn proc_ns_path(pid: Option<i32>, kind: NsKind, for_children: bool) -> PathB
     }
 }
 
-/// The path of a namespace given on the command line: a bare network namespace name (no
-/// slash) means `/run/netns/NAME`, as `ip netns` names it; anything else is a path.
-pub fn resolve_ns_arg(kind: NsKind, arg: &Path) -> PathBuf {
-    let s = arg.as_os_str().as_encoded_bytes();
-    if kind == NsKind::Net && !s.is_empty() && !s.contains(&b'/') && s != b"." && s != b".." {
-        Path::new("/run/netns").join(arg)
-    } else {
-        arg.to_path_buf()
+/// Where `ip netns` keeps the network namespace named `name`: `/run/netns/NAME`. The tools
+/// take such a name only as `--netns=NAME`; a namespace option's `=FILE` is always a path,
+/// relative ones to the working directory, as util-linux reads it (`--net=blue` is
+/// `./blue`).
+pub fn netns_path(name: &str) -> PathBuf {
+    Path::new(NETNS_DIR).join(name)
+}
+
+/// The directory of `ip netns` names.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// A hint for a namespace file given as a bare name that does not exist where `ip netns`
+/// has a network namespace of that name: the user likely meant `--netns=NAME`.
+pub fn netns_name_hint(kind: NsKind, arg: &Path) -> Option<String> {
+    let name = arg.to_str()?;
+    if kind != NsKind::Net || name.contains('/') || arg.symlink_metadata().is_ok() {
+        return None;
     }
+    let named = netns_path(name);
+    named.symlink_metadata().ok()?;
+    Some(format!(
+        "'{name}' is the file ./{name}, as util-linux reads it; for the ip netns name \
+         {name} ({}) write --netns={name}",
+        named.display()
+    ))
 }
 
 /// An open namespace file of a known kind.
@@ -293,18 +309,17 @@ mod tests {
     }
 
     #[test]
-    fn bare_net_names_go_to_run_netns() {
+    fn netns_names_live_in_run_netns() {
+        assert_eq!(netns_path("blue"), PathBuf::from("/run/netns/blue"));
         assert_eq!(
-            resolve_ns_arg(NsKind::Net, Path::new("blue")),
-            PathBuf::from("/run/netns/blue")
+            netns_name_hint(NsKind::Uts, Path::new("x")),
+            None,
+            "only network namespaces have names"
         );
         assert_eq!(
-            resolve_ns_arg(NsKind::Net, Path::new("./blue")),
-            PathBuf::from("./blue")
-        );
-        assert_eq!(
-            resolve_ns_arg(NsKind::Uts, Path::new("blue")),
-            PathBuf::from("blue")
+            netns_name_hint(NsKind::Net, Path::new("./x")),
+            None,
+            "a path is a path"
         );
     }
 }

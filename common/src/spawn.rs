@@ -143,12 +143,60 @@ pub fn user_shell() -> OsString {
     }
 }
 
-/// The command to run: the given one, or the user's shell.
-pub fn command_or_shell(cmd: Vec<OsString>) -> Vec<OsString> {
-    if cmd.is_empty() {
-        vec![user_shell()]
-    } else {
-        cmd
+/// What nsrun and nsenter run: the command given, looked up in `PATH` — or, given none, the
+/// user's login shell as util-linux runs it: [`user_shell`] executed by that path, with
+/// argv\[0\] `-NAME` (`-bash`), so that it reads the profile of the namespaces it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// The command's name or path (the shell's path for a login shell).
+    pub path: OsString,
+    /// Its arguments, argv\[0\] included.
+    pub argv: Vec<OsString>,
+    login: bool,
+}
+
+impl Program {
+    /// `cmd`, or the login shell when it is empty.
+    pub fn command_or_login_shell(cmd: Vec<OsString>) -> Program {
+        if cmd.is_empty() {
+            let path = user_shell();
+            let name = std::path::Path::new(&path)
+                .file_name()
+                .map_or_else(|| path.clone(), OsStr::to_os_string);
+            let mut arg0 = OsString::from("-");
+            arg0.push(name);
+            Program {
+                path,
+                argv: vec![arg0],
+                login: true,
+            }
+        } else {
+            Program {
+                path: cmd[0].clone(),
+                argv: cmd,
+                login: false,
+            }
+        }
+    }
+
+    /// Whether this is the login shell (no command was given).
+    pub fn is_login_shell(&self) -> bool {
+        self.login
+    }
+
+    /// Replace the process with it ([`exec`]; the login shell without a `PATH` search, as
+    /// util-linux). Returns only on failure. Call [`prepare_exec`] first.
+    pub fn exec(&self) -> Error {
+        if !self.login {
+            return exec(&self.argv);
+        }
+        let args: Result<Vec<CString>> = self.argv.iter().map(|a| cstring(a)).collect();
+        let (path, args) = match (cstring(&self.path), args) {
+            (Ok(p), Ok(a)) => (p, a),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        let Err(errno) = nix::unistd::execv(&path, &args);
+        exec_error(&self.path, errno)
     }
 }
 
@@ -252,12 +300,16 @@ mod tests {
     }
 
     #[test]
-    fn shell_fallback() {
-        assert_eq!(
-            command_or_shell(vec!["ls".into()]),
-            vec![OsString::from("ls")]
-        );
-        assert_eq!(command_or_shell(vec![]).len(), 1);
+    fn login_shell_fallback() {
+        let p = Program::command_or_login_shell(vec!["ls".into(), "-l".into()]);
+        assert_eq!((p.path.as_os_str(), p.argv.len()), (OsStr::new("ls"), 2));
+        assert!(!p.is_login_shell());
+        let p = Program::command_or_login_shell(vec![]);
+        assert!(p.is_login_shell());
+        let name = std::path::Path::new(&p.path).file_name().expect("name");
+        let mut want = OsString::from("-");
+        want.push(name);
+        assert_eq!(p.argv, [want]);
     }
 
     #[test]

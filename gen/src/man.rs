@@ -5,6 +5,9 @@
 //! (after DESCRIPTION, as man-pages(7) orders them). `@nsrun@`, `@nsenter@`, `@nsls@` and
 //! `@nsinit@` are replaced by the installed command names, so that examples and SEE ALSO stay
 //! right when a tool is installed under another name (BIN_PREFIX, the nsenter rename).
+//! `@ABBREVIATIONS@` becomes the list of abbreviations the tool resolves the way util-linux
+//! does although its own extra options make them ambiguous (its hidden aliases), so the page
+//! cannot drift from the parser there either.
 
 use std::fs;
 use std::path::Path;
@@ -48,6 +51,7 @@ fn render(
     for t in tools {
         frag = frag.replace(&format!("@{}@", t.name), &escape_roff(&t.installed));
     }
+    frag = frag.replace("@ABBREVIATIONS@", &abbreviation_list(&tool.command));
     for section in REQUIRED {
         let heading = |l: &str| {
             l.strip_prefix(".SH ")
@@ -81,7 +85,7 @@ fn render(
     let io = |e: std::io::Error| format!("rendering {}: {e}", tool.name);
     man.render_title(&mut out).map_err(io)?;
     man.render_name_section(&mut out).map_err(io)?;
-    man.render_synopsis_section(&mut out).map_err(io)?;
+    out.extend_from_slice(synopsis(&tool.command).as_bytes());
     out.extend_from_slice(before.as_bytes());
     if tool.installed != tool.name {
         out.extend_from_slice(rename_note(tool, alias_dir).as_bytes());
@@ -89,6 +93,91 @@ fn render(
     man.render_options_section(&mut out).map_err(io)?;
     out.extend_from_slice(after.as_bytes());
     String::from_utf8(out).map_err(|e| format!("rendering {}: {e}", tool.name))
+}
+
+/// SYNOPSIS: every visible option with its value as the parser takes it —
+/// `[-m|--mount[=FILE]]`, `[--map-user UID|NAME]` — and the positionals; clap_mangen's own
+/// drops the values.
+fn synopsis(cmd: &clap::Command) -> String {
+    let mut cmd = cmd.clone();
+    cmd.build();
+    let mut s = format!(".SH SYNOPSIS\n\\fB{}\\fR", escape_roff(cmd.get_name()));
+    // In --help's order (an option given an alias is moved to the end of the list).
+    let mut opts: Vec<&clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_positional())
+        .collect();
+    opts.sort_by_key(|a| a.get_display_order());
+    for a in opts {
+        let mut names = Vec::new();
+        if let Some(c) = a.get_short() {
+            names.push(format!("\\fB\\-{}\\fR", escape_roff(&c.to_string())));
+        }
+        if let Some(l) = a.get_long() {
+            names.push(format!("\\fB\\-\\-{}\\fR", escape_roff(l)));
+        }
+        // \% keeps roff from hyphenating an option across lines.
+        s.push_str(&format!(" \\%[{}{}]", names.join("|"), value_spec(a)));
+    }
+    for a in cmd.get_positionals().filter(|a| !a.is_hide_set()) {
+        let name = value_name(a);
+        let many = a.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let rest = if many { " [\\fIARG\\fR...]" } else { "" };
+        s.push_str(&format!(" \\%[\\fI{name}\\fR{rest}]"));
+    }
+    s.push('\n');
+    s
+}
+
+/// How an option takes its value: ` VALUE`, `=VALUE` (required, after `=`), `[=VALUE]`
+/// (optional, only after `=`), ` [VALUE]`, or nothing for a flag.
+fn value_spec(a: &clap::Arg) -> String {
+    let Some(n) = a.get_num_args().filter(|n| n.takes_values()) else {
+        return String::new();
+    };
+    let name = format!("\\fI{}\\fR", value_name(a));
+    match (a.is_require_equals_set(), n.min_values() == 0) {
+        (true, true) => format!("[={name}]"),
+        (true, false) => format!("={name}"),
+        (false, true) => format!(" [{name}]"),
+        (false, false) => format!(" {name}"),
+    }
+}
+
+/// The value name clap shows for an argument (its id in capitals without one).
+fn value_name(a: &clap::Arg) -> String {
+    let name = match a.get_value_names() {
+        Some(names) if !names.is_empty() => names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => a.get_id().as_str().to_uppercase(),
+    };
+    escape_roff(&name)
+}
+
+/// The abbreviations taken as util-linux takes them although our extra options make them
+/// ambiguous — the hidden aliases `nsutils_common::cli::abbreviations` gave the options — as
+/// roff: `--f, --fo, --for (--fork); --h (--help)`.
+fn abbreviation_list(cmd: &clap::Command) -> String {
+    let mut args: Vec<&clap::Arg> = cmd.get_arguments().collect();
+    args.sort_by_key(|a| a.get_display_order());
+    let opt = |s: &str| format!("\\fB\\-\\-{}\\fR", escape_roff(s));
+    let items: Vec<String> = args
+        .into_iter()
+        .filter_map(|a| {
+            let long = a.get_long()?;
+            let aliases = a.get_aliases().filter(|v| !v.is_empty())?;
+            let list: Vec<String> = aliases.iter().map(|p| opt(p)).collect();
+            Some(format!("{} ({})", list.join(", "), opt(long)))
+        })
+        .collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join("; ")
+    }
 }
 
 /// The fragment before and after the marker line (the marker itself dropped).
@@ -185,7 +274,13 @@ mod tests {
                     assert!(page.contains(&roff), "{}: --{long} missing", tool.name);
                 }
             }
-            for placeholder in ["@nsrun@", "@nsenter@", "@nsls@", "@nsinit@"] {
+            for placeholder in [
+                "@nsrun@",
+                "@nsenter@",
+                "@nsls@",
+                "@nsinit@",
+                "@ABBREVIATIONS@",
+            ] {
                 assert!(!page.contains(placeholder), "{}: {placeholder}", tool.name);
             }
             assert!(page.starts_with(".ie") || page.starts_with(".TH"));
@@ -193,10 +288,66 @@ mod tests {
         let nsenter = render(&tools[1], &tools, &src, None).expect("page renders");
         assert!(nsenter.contains(".TH NSUTILS-NSENTER 1"));
         assert!(nsenter.contains("installed as \\fBnsutils\\-nsenter\\fR"));
+        let nsrun = render(&tools[0], &tools, &src, None).expect("page renders");
+        assert!(
+            nsrun.contains(
+                "\\fB\\-\\-f\\fR, \\fB\\-\\-fo\\fR, \\fB\\-\\-for\\fR (\\fB\\-\\-fork\\fR)"
+            ),
+            "the abbreviations unshare resolves are listed"
+        );
+        assert!(
+            nsenter.contains("(\\fB\\-\\-net\\fR)"),
+            "nsenter --ne is listed"
+        );
         let nsls = render(&tools[2], &tools, &src, None).expect("page renders");
         assert!(
             nsls.contains("nsutils\\-nsenter \\-t"),
             "examples use the installed name"
+        );
+    }
+
+    /// The SYNOPSIS shows every visible option with the value it takes, in the form the
+    /// parser accepts (`[=FILE]` only after `=`).
+    #[test]
+    fn synopsis_shows_values() {
+        let tools = crate::tools("", None);
+        for tool in &tools {
+            let syn = synopsis(&tool.command);
+            let mut cmd = tool.command.clone();
+            cmd.build();
+            for a in cmd
+                .get_arguments()
+                .filter(|a| !a.is_hide_set() && !a.is_positional())
+            {
+                let Some(long) = a.get_long() else { continue };
+                let opt = format!("\\-\\-{}\\fR", escape_roff(long));
+                let at = syn.find(&format!("{opt}]")).or_else(|| syn.find(&opt));
+                let at = at.unwrap_or_else(|| panic!("{}: --{long} missing: {syn}", tool.name));
+                if a.get_num_args().is_some_and(|n| n.takes_values()) {
+                    let after = &syn[at + opt.len()..];
+                    assert!(
+                        after.starts_with(" \\fI")
+                            || after.starts_with("[=\\fI")
+                            || after.starts_with("=\\fI")
+                            || after.starts_with(" [\\fI"),
+                        "{}: --{long} has no value: {after}",
+                        tool.name
+                    );
+                }
+            }
+        }
+        let nsrun = synopsis(&tools[0].command);
+        assert!(
+            nsrun.contains("[\\fB\\-n\\fR|\\fB\\-\\-net\\fR[=\\fIFILE\\fR]]"),
+            "{nsrun}"
+        );
+        assert!(
+            nsrun.contains("[\\fB\\-\\-map\\-user\\fR \\fIUID|NAME\\fR]"),
+            "{nsrun}"
+        );
+        assert!(
+            nsrun.contains("[\\fICOMMAND\\fR [\\fIARG\\fR...]]"),
+            "{nsrun}"
         );
     }
 

@@ -6,11 +6,38 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Parser;
-use nsutils_common::cli::{parse_group, parse_user, NsFlags};
+use nsutils_common::cli::{parse_group, parse_netns_name, parse_user, NsFlags, ValueTrap};
 use nsutils_common::{Error, NsKind, Result};
 
 /// The program name used in messages.
 pub const PROG: &str = "nsenter";
+
+/// The long options of util-linux 2.38's `nsenter` (its `--help`), which decide what an
+/// abbreviation means where our extra options would make it ambiguous
+/// (`nsutils_common::cli::abbreviations`): `--ne` is `--net`, `--us` `--user`, `--f`
+/// `--follow-context`.
+pub const NSENTER_LONGS: &[&str] = &[
+    "all",
+    "target",
+    "mount",
+    "uts",
+    "ipc",
+    "net",
+    "pid",
+    "cgroup",
+    "user",
+    "time",
+    "setuid",
+    "setgid",
+    "preserve-credentials",
+    "root",
+    "wd",
+    "wdns",
+    "no-fork",
+    "follow-context",
+    "help",
+    "version",
+];
 
 /// `-t PID` or `-t PID:INODE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +104,8 @@ fn parse_fd(s: &str) -> std::result::Result<i32, String> {
     name = PROG,
     version,
     about,
-    after_help = "A bare NAME given to --net means /run/netns/NAME, as `ip netns` names it.\n\
+    after_help = "A FILE given to a namespace option is a path (--net=blue is ./blue, as in \
+                  util-linux); --netns=NAME is the ip netns name.\n\
                   Exit status: the command's; 125 if nsenter itself fails; 126/127 if the \
                   command cannot be run / is not found."
 )]
@@ -90,6 +118,10 @@ pub struct Cli {
     pub all: bool,
     #[command(flatten)]
     pub ns: NsFlags,
+    /// Enter the network namespace ip netns calls NAME (/run/netns/NAME)
+    #[arg(long, value_name = "NAME", value_parser = parse_netns_name,
+          conflicts_with_all = ["net", "net_socket"])]
+    pub netns: Option<String>,
     /// Enter every namespace file found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them)
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
@@ -133,9 +165,12 @@ pub struct Cli {
     /// Run the command in the target's SELinux context
     #[arg(short = 'Z', long = "follow-context")]
     pub follow_context: bool,
-    /// The command and its arguments (default: $SHELL)
+    /// The command and its arguments (default: $SHELL, as a login shell)
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+    /// `--net /path cmd` runs `/path`: the option that took no value, if that happened.
+    #[arg(skip)]
+    pub trap: Option<ValueTrap>,
 }
 
 impl Cli {
@@ -160,7 +195,8 @@ impl Cli {
             }
             let from_dir = self.from.is_some();
             for kind in self.ns.kinds() {
-                if self.ns.get(kind) == Some(None) && !from_dir {
+                let named = kind == NsKind::Net && self.netns.is_some();
+                if self.ns.get(kind) == Some(None) && !from_dir && !named {
                     return Err(Error::msg(format!(
                         "--{} needs a file (--{}=FILE) or a target process (-t PID)",
                         kind.long_flag(),
@@ -183,7 +219,27 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("nsenter").chain(args.iter().copied()))
+        use clap::FromArgMatches;
+        let m = crate::command()
+            .try_get_matches_from(std::iter::once("nsenter").chain(args.iter().copied()))?;
+        Cli::from_arg_matches(&m)
+    }
+
+    #[test]
+    fn abbreviations_as_util_linux() {
+        let c = parse(&["--targ", "1", "--ne", "--us", "true"]).expect("parse");
+        assert_eq!(c.target.map(|t| t.pid), Some(1));
+        assert_eq!(c.ns.kinds(), [NsKind::Net, NsKind::User]);
+        assert!(c.net_socket.is_none() && !c.user_parent);
+        let c = parse(&["--netn=blue", "--preserve", "true"]).expect("parse");
+        assert_eq!(c.netns.as_deref(), Some("blue"));
+        assert!(c.preserve_credentials);
+        assert!(
+            parse(&["--n", "true"]).is_err(),
+            "--net, --netns, --net-socket, --no-fork"
+        );
+        assert!(parse(&["--netns=a/b", "true"]).is_err());
+        assert!(parse(&["--net=/x", "--netns=b", "true"]).is_err());
     }
 
     #[test]

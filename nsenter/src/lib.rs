@@ -19,7 +19,7 @@
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::parse_args;
+use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error, value_trap};
 use nsutils_common::exit::{self, report};
 
 mod cgroup;
@@ -31,19 +31,40 @@ mod run;
 mod target;
 
 pub use cli::Cli;
+/// util-linux 2.38 nsenter's long options, for the side-by-side abbreviation tests.
+#[doc(hidden)]
+pub use cli::NSENTER_LONGS;
 /// The `-t PID[:INODE]` parser, public for the fuzz targets.
 #[doc(hidden)]
 pub use cli::{parse_target, TargetArg};
 
-/// The tool's full clap definition, for man pages and shell completions.
+/// The tool's full clap definition, for man pages and shell completions: long options may
+/// be abbreviated as util-linux nsenter's are.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command()
+    abbreviations(Cli::command(), cli::NSENTER_LONGS)
+}
+
+/// Parse the arguments; errors are reported as every tool reports them.
+fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
+    use clap::FromArgMatches;
+    let (prog, code) = (cli::PROG, exit::TOOL_FAILURE);
+    let (cmd, m) = parse_abbreviated(
+        prog,
+        code,
+        <Cli as clap::CommandFactory>::command(),
+        command,
+        &raw,
+    )?;
+    let mut cli =
+        Cli::from_arg_matches(&m).map_err(|e| report_clap_error(prog, code, &cmd, &e, &raw))?;
+    cli.trap = value_trap(&cmd, &raw, cli.command.len());
+    Ok(cli)
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
-    match parse_args::<Cli>(cli::PROG, exit::TOOL_FAILURE) {
+    match parse(std::env::args_os().collect()) {
         Ok(cli) => report(cli::PROG, run::run(cli)),
         Err(code) => code,
     }

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
+use nsutils_common::cli::ValueTrap;
 use nsutils_common::exit::{self, Outcome};
-use nsutils_common::nsfs::{resolve_ns_arg, NsFile, NsId};
+use nsutils_common::nsfs::{netns_name_hint, netns_path, NsFile, NsId};
 use nsutils_common::spawn::{self, ForkResult};
 use nsutils_common::{sys, Error, NsKind, Result};
 
@@ -53,7 +54,8 @@ pub struct Plan {
     creds: Creds,
     env: Option<Vec<(OsString, OsString)>>,
     fork: bool,
-    argv: Vec<OsString>,
+    program: spawn::Program,
+    trap: Option<ValueTrap>,
 }
 
 /// Parse-to-exit: plan, then execute.
@@ -78,6 +80,15 @@ fn privileged() -> bool {
     const CAP_SYS_ADMIN: u32 = 21;
     nix::unistd::geteuid().is_root()
         && sys::caps_permitted().is_ok_and(|c| c & (1 << CAP_SYS_ADMIN) != 0)
+}
+
+/// Open a namespace file given on the command line; a bare name that is no file here but
+/// an `ip netns` name gets a hint.
+fn open_file(path: &Path, kind: NsKind) -> Result<NsFile> {
+    NsFile::open(path, Some(kind)).map_err(|e| match netns_name_hint(kind, path) {
+        Some(h) => e.hint(h),
+        None => e,
+    })
 }
 
 /// Open a directory as an O_PATH fd, for `fchdir` after entering.
@@ -130,7 +141,7 @@ fn sources(
     for kind in cli.ns.kinds() {
         match cli.ns.get(kind).flatten() {
             Some(f) => {
-                want.insert(kind, Source::File(resolve_ns_arg(kind, f)));
+                want.insert(kind, Source::File(f.clone()));
             }
             None if target.is_some() => {
                 // An explicit flag without a file means the target's, over --from's.
@@ -147,6 +158,9 @@ fn sources(
                 }
             }
         }
+    }
+    if let Some(name) = &cli.netns {
+        want.insert(NsKind::Net, Source::File(netns_path(name)));
     }
     if let Some(fd) = cli.net_socket {
         want.insert(NsKind::Net, Source::Socket(fd));
@@ -283,7 +297,7 @@ impl Plan {
                     })?;
                     (t.ns_file(*kind)?, true)
                 }
-                Source::File(p) => (NsFile::open(p, Some(*kind))?, false),
+                Source::File(p) => (open_file(p, *kind)?, false),
                 Source::Socket(fd) => {
                     let t = target
                         .as_ref()
@@ -298,9 +312,7 @@ impl Plan {
             // The user namespace whose parent to enter: --user's, else the owner of another
             // namespace being entered, else the target's.
             let base = match cli.ns.get(NsKind::User) {
-                Some(Some(f)) => {
-                    NsFile::open(&resolve_ns_arg(NsKind::User, f), Some(NsKind::User))?
-                }
+                Some(Some(f)) => open_file(f, NsKind::User)?,
                 Some(None) => match target.as_ref() {
                     Some(t) => t.ns_file(NsKind::User)?,
                     None => return Err(Error::msg("--user needs a file or a target (-t PID)")),
@@ -439,7 +451,8 @@ impl Plan {
             creds,
             env,
             fork,
-            argv: spawn::command_or_shell(cli.command),
+            program: spawn::Program::command_or_login_shell(cli.command),
+            trap: cli.trap,
         })
     }
 
@@ -490,30 +503,52 @@ impl Plan {
             cgroup,
             target,
             fork,
-            argv,
+            program,
+            trap,
             ..
         } = self;
+        let exec = || {
+            let err = program.exec();
+            match &trap {
+                Some(t) if err.exit_code() != exit::TOOL_FAILURE => err.hint(t.hint()),
+                _ => err,
+            }
+        };
         // Our fds are close-on-exec anyway; closing them early keeps the child's table small.
         drop((entries, root, wd, cgroup));
         if !fork {
             drop(target);
             reset_sigpipe()?;
-            return Err(spawn::exec(&argv));
+            return Err(exec());
         }
         let blocked = forward::block()?;
-        match spawn::fork()? {
+        match spawn::fork().map_err(fork_error)? {
             ForkResult::Child => {
                 drop(target);
                 let err = blocked
                     .restore()
                     .and_then(|()| reset_sigpipe())
                     .err()
-                    .unwrap_or_else(|| spawn::exec(&argv));
+                    .unwrap_or_else(exec);
                 exit::print_error(PROG, &err);
                 spawn::exit_child(err.exit_code())
             }
             ForkResult::Parent(child) => blocked.supervise(child),
         }
+    }
+}
+
+/// nsenter forks only into a PID namespace it entered: ENOMEM there means that namespace's
+/// init has exited (the kernel then refuses every new process in it), not a lack of memory.
+fn fork_error(e: Error) -> Error {
+    if e.raw_os_error() == Some(libc::ENOMEM) {
+        e.hint(
+            "the PID namespace entered has no init: its PID 1 has exited, and a PID namespace \
+             cannot take new processes then (keep its first process running, e.g. \
+             nsrun -p --persist=DIR sleep infinity &)",
+        )
+    } else {
+        e
     }
 }
 

@@ -40,7 +40,11 @@ impl Target {
                     "process {} has pidfs inode {have}, not {want}",
                     arg.pid
                 ))
-                .hint("the process you meant has exited and its PID was reused"));
+                .hint(
+                    "either INODE is mistyped, or the process you meant has exited and its \
+                     PID was reused; nsls -o PID,PIDINO shows the inode, as nsrun --info-fd \
+                     does (child-pidfs-inode)",
+                ));
             }
         }
         Ok(Target { pidfd })

@@ -8,11 +8,46 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, ValueEnum};
 use nsutils_common::cli::{
-    parse_duration, parse_group, parse_signal, parse_time_offset, parse_user, NsFlags, TimeOffset,
+    parse_duration, parse_group, parse_netns_name, parse_signal, parse_time_offset, parse_user,
+    value_trap, NsFlags, TimeOffset, ValueTrap,
 };
 use nsutils_common::idmap::IdRange;
 use nsutils_common::mount::Propagation;
-use nsutils_common::NsKind;
+
+/// The long options of util-linux 2.38's `unshare` (its `--help`), which decide what an
+/// abbreviation means where our extra options would make it ambiguous
+/// (`nsutils_common::cli::abbreviations`): `--h` is `--help`, `--f` `--fork`, `--t` `--time`.
+pub const UNSHARE_LONGS: &[&str] = &[
+    "mount",
+    "uts",
+    "ipc",
+    "net",
+    "pid",
+    "user",
+    "cgroup",
+    "time",
+    "fork",
+    "map-user",
+    "map-group",
+    "map-root-user",
+    "map-current-user",
+    "map-auto",
+    "map-users",
+    "map-groups",
+    "kill-child",
+    "mount-proc",
+    "propagation",
+    "setgroups",
+    "keep-caps",
+    "root",
+    "wd",
+    "setuid",
+    "setgid",
+    "monotonic",
+    "boottime",
+    "help",
+    "version",
+];
 
 /// One `--map-users`/`--map-groups` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,9 +218,9 @@ pub struct Cli {
     /// Who maps the current group.
     #[arg(skip)]
     pub group_single: Option<Single>,
-    /// `--net /path cmd` runs `/path`: the flag that swallowed no value, if that happened.
+    /// `--net /path cmd` runs `/path`: the option that took no value, if that happened.
     #[arg(skip)]
-    pub trap_flag: Option<String>,
+    pub trap: Option<ValueTrap>,
 }
 
 /// What nsrun adds to unshare's options.
@@ -204,6 +239,9 @@ pub struct Extras {
     /// Set the NIS domain name in a new UTS namespace (implies --uts)
     #[arg(long, value_name = "NAME")]
     pub domainname: Option<String>,
+    /// Persist the new network namespace as NAME for ip netns (/run/netns/NAME; implies --net)
+    #[arg(long, value_name = "NAME", value_parser = parse_netns_name)]
+    pub netns: Option<String>,
     /// Persist every namespace created as DIR/KIND (DIR is created if missing)
     #[arg(long, value_name = "DIR")]
     pub persist: Option<PathBuf>,
@@ -244,9 +282,14 @@ fn last_index(m: &ArgMatches, id: &str) -> Option<usize> {
 }
 
 impl Cli {
-    /// Build from clap's matches, resolving "the last of -r, -c, --map-user wins" by the
-    /// options' positions, and noting the optional-argument trap.
-    pub fn from_matches(m: &ArgMatches, raw: &[OsString]) -> Result<Cli, clap::Error> {
+    /// Build from clap's matches of `cmd` (nsrun's [`crate::command`]), resolving "the last
+    /// of -r, -c, --map-user wins" by the options' positions, and noting the
+    /// optional-argument trap.
+    pub fn from_matches(
+        cmd: &clap::Command,
+        m: &ArgMatches,
+        raw: &[OsString],
+    ) -> Result<Cli, clap::Error> {
         let mut cli = Cli::from_arg_matches(m)?;
         let r = last_index(m, "map_root_user");
         let c = last_index(m, "map_current_user");
@@ -268,49 +311,44 @@ impl Cli {
         };
         cli.user_single = pick(last_index(m, "map_user").zip(cli.map_user));
         cli.group_single = pick(last_index(m, "map_group").zip(cli.map_group));
-        cli.trap_flag = trap_flag(raw, cli.command.len());
+        cli.trap = value_trap(cmd, raw, cli.command.len());
         Ok(cli)
     }
-}
-
-/// `nsrun --net /path cmd`: `--net` takes its file only as `--net=/path`, so `/path` became
-/// the command. If the word before the command is a bare namespace flag, return it.
-fn trap_flag(raw: &[OsString], command_len: usize) -> Option<String> {
-    if command_len == 0 || raw.len() < command_len + 2 {
-        return None;
-    }
-    let before = raw[raw.len() - command_len - 1].to_str()?;
-    let cmd = raw[raw.len() - command_len].to_str()?;
-    if !cmd.contains('/') {
-        return None;
-    }
-    let kind = if let Some(long) = before.strip_prefix("--") {
-        NsKind::ALL.into_iter().find(|k| k.long_flag() == long)?
-    } else {
-        let letters = before.strip_prefix('-')?;
-        let last = letters.chars().last()?;
-        NsKind::ALL.into_iter().find(|k| k.short_flag() == last)?
-    };
-    Some(kind.long_flag().to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use nsutils_common::NsKind;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         let raw: Vec<OsString> = std::iter::once("nsrun")
             .chain(args.iter().copied())
             .map(OsString::from)
             .collect();
-        let m = Cli::command().try_get_matches_from(&raw)?;
-        Cli::from_matches(&m, &raw)
+        let cmd = crate::command();
+        let m = cmd.clone().try_get_matches_from(&raw)?;
+        Cli::from_matches(&cmd, &m, &raw)
     }
 
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
+        crate::command().debug_assert();
+    }
+
+    #[test]
+    fn abbreviations_as_unshare() {
+        let c = parse(&["--map-root", "--propag", "private", "--mount-p", "true"]).expect("parse");
+        assert_eq!(c.user_single, Some(Single::To(0)));
+        assert_eq!(c.propagation, Some(Propagation::Private));
+        assert!(c.mount_proc.is_some());
+        // Ours make these ambiguous; unshare 2.38 picks one.
+        let c = parse(&["--f", "--ti", "--pi", "--ne", "true"]).expect("parse");
+        assert!(c.fork);
+        assert_eq!(c.ns.kinds(), [NsKind::Net, NsKind::Pid, NsKind::Time]);
+        assert!(parse(&["--map-u=0", "true"]).is_err());
     }
 
     #[test]
@@ -335,13 +373,17 @@ mod tests {
 
     #[test]
     fn optional_argument_trap() {
-        let c = parse(&["--net", "/run/netns/x", "true"]).expect("parse");
-        assert_eq!(c.trap_flag.as_deref(), Some("net"));
-        let c = parse(&["-Un", "/x"]).expect("parse");
-        assert_eq!(c.trap_flag.as_deref(), Some("net"));
-        let c = parse(&["--net", "--", "/x"]).expect("parse");
-        assert_eq!(c.trap_flag, None);
-        let c = parse(&["--net", "ls"]).expect("parse");
-        assert_eq!(c.trap_flag, None);
+        let trap = |args: &[&str]| parse(args).expect("parse").trap.map(|t| (t.typed, t.long));
+        let t = |typed: &str, long: &str| Some((typed.to_owned(), long.to_owned()));
+        assert_eq!(trap(&["--net", "/run/netns/x", "true"]), t("--net", "net"));
+        assert_eq!(trap(&["-Un", "/x"]), t("-Un", "net"));
+        assert_eq!(trap(&["-u", "/nonexistent"]), t("-u", "uts"));
+        assert_eq!(trap(&["--ne", "nsxred", "true"]), t("--ne", "net"));
+        assert_eq!(
+            trap(&["--mount-proc", "/x"]),
+            t("--mount-proc", "mount-proc")
+        );
+        assert_eq!(trap(&["--net", "--", "/x"]), None);
+        assert_eq!(trap(&["--hostname", "x", "ls"]), None);
     }
 }

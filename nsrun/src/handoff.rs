@@ -2,20 +2,26 @@
 //! `--info-fd` JSON (bubblewrap's keys), the `--ready-fd` byte, and the `--block-fd` wait.
 
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::AtFlags;
+use nsutils_common::pidfd::PidFd;
 use nsutils_common::{Error, NsKind, Result};
 
 use crate::helper::Helper;
 use crate::plan::Plan;
 
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
-/// created, read from the process that runs the command. `proc` is the host's `/proc`,
-/// opened before the child could mount a new one over it in the mount namespace we share.
+/// created, read from the process that runs the command, and ours: `"child-pidfs-inode"`,
+/// the inode that `nsenter -t PID:INODE` checks (Linux 6.9+, where pidfds live on pidfs).
+/// `proc` is the host's `/proc`, opened before the child could mount a new one over it in
+/// the mount namespace we share.
 pub fn info_json(pid: i32, kinds: &[NsKind], proc: &OwnedFd) -> Result<String> {
     let mut obj = serde_json::Map::new();
     obj.insert("child-pid".into(), pid.into());
+    if let Some(ino) = pidfs_inode(pid) {
+        obj.insert("child-pidfs-inode".into(), ino.into());
+    }
     for kind in kinds {
         let rel = format!("{pid}/ns/{}", kind.proc_name());
         let st = nix::sys::stat::fstatat(proc, rel.as_str(), AtFlags::empty())
@@ -23,6 +29,18 @@ pub fn info_json(pid: i32, kinds: &[NsKind], proc: &OwnedFd) -> Result<String> {
         obj.insert(format!("{}-namespace", kind.proc_name()), st.st_ino.into());
     }
     Ok(serde_json::Value::Object(obj).to_string())
+}
+
+/// The pidfs inode of `pid`; `None` before Linux 6.9, where every pidfd shares one anonymous
+/// inode that names no process.
+fn pidfs_inode(pid: i32) -> Option<u64> {
+    const PIDFS_MAGIC: i64 = 0x5049_4446;
+    let fd = PidFd::open(pid).ok()?;
+    let fs = nix::sys::statfs::fstatfs(fd.as_fd()).ok()?;
+    if fs.filesystem_type().0 as i64 != PIDFS_MAGIC {
+        return None;
+    }
+    fd.inode().ok()
 }
 
 fn write_fd(fd: OwnedFd, data: &[u8], what: &str) -> Result<()> {

@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
-use nsutils_common::cli::clap_error_line;
+use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error};
 use nsutils_common::exit::{report, TOOL_FAILURE};
 
 pub mod cli;
@@ -34,30 +34,18 @@ mod wait;
 
 const PROG: &str = "nsrun";
 
-/// The tool's full clap definition, for man pages and shell completions.
+/// The tool's full clap definition, for man pages and shell completions: long options may
+/// be abbreviated as unshare's are.
 pub fn command() -> clap::Command {
-    cli::Cli::command()
+    abbreviations(cli::Cli::command(), cli::UNSHARE_LONGS)
 }
 
 /// Parse like `nsutils_common::cli::parse_args`, but keep the matches: which of `-r`, `-c`
 /// and `--map-user` came last decides the map, as in unshare.
 fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
-    use clap::error::ErrorKind;
-    let res = command()
-        .try_get_matches_from(&raw)
-        .and_then(|m| cli::Cli::from_matches(&m, &raw));
-    match res {
-        Ok(c) => Ok(c),
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            let _ = e.print();
-            Err(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("{PROG}: {}", clap_error_line(&e));
-            eprintln!("Try '{PROG} --help' for more information.");
-            Err(ExitCode::from(TOOL_FAILURE))
-        }
-    }
+    let (cmd, m) = parse_abbreviated(PROG, TOOL_FAILURE, cli::Cli::command(), command, &raw)?;
+    cli::Cli::from_matches(&cmd, &m, &raw)
+        .map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, &raw))
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.

@@ -5,15 +5,15 @@
 //! therefore fails here, with nothing changed — except the pid file's temporary file, which
 //! [`PidFile`] removes again on any later failure.
 
-use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nsutils_common::cli::TimeOffset;
+use nsutils_common::cli::ValueTrap;
 use nsutils_common::idmap::{find_subids, IdMap, IdRange, MapKind, ProcRoot};
 use nsutils_common::mount::Propagation;
-use nsutils_common::nsfs::resolve_ns_arg;
+use nsutils_common::nsfs::netns_path;
 use nsutils_common::safefile::{self, PidFile};
 use nsutils_common::{spawn, sys, Error, NsKind, Result};
 
@@ -26,7 +26,7 @@ pub struct Persist {
     pub kind: NsKind,
     /// Where: a file, created if missing.
     pub target: PathBuf,
-    /// A `--net=NAME` under `/run/netns`: must not exist yet, and `/run/netns` is set up as
+    /// A `--netns=NAME` under `/run/netns`: must not exist yet, and `/run/netns` is set up as
     /// `ip netns add` does.
     pub netns_name: bool,
     /// One of `--persist=DIR`'s files, `DIR/<kind>`: opened relative to the directory.
@@ -121,10 +121,10 @@ pub struct Plan {
     pub block_fd: Option<OwnedFd>,
     /// `--ready-fd` (our duplicate).
     pub ready_fd: Option<OwnedFd>,
-    /// The command.
-    pub argv: Vec<OsString>,
-    /// The namespace flag that swallowed no value before a command path.
-    pub trap_flag: Option<String>,
+    /// The command, or the login shell.
+    pub program: spawn::Program,
+    /// The namespace option that took no value before the command (`--net /path cmd`).
+    pub trap: Option<ValueTrap>,
     /// The caller is root.
     pub is_root: bool,
 }
@@ -139,6 +139,13 @@ impl Plan {
             || self.pid_file.is_some()
             || self.uid_map.as_ref().is_some_and(|m| m.by_helper)
             || self.gid_map.as_ref().is_some_and(|m| m.by_helper)
+    }
+
+    /// Whether `--timeout` must find the command's descendants itself: without a new PID
+    /// namespace (whose PID 1 takes every process in it along when it dies), nsrun is a
+    /// child subreaper, so that they all become its children as their parents die.
+    pub fn reaps_job(&self) -> bool {
+        self.timeout.is_some() && !self.creates(NsKind::Pid)
     }
 
     /// Whether the kind is created.
@@ -178,6 +185,17 @@ impl Plan {
         }
         if x.hostname.is_some() || x.domainname.is_some() {
             ns.imply(NsKind::Uts);
+        }
+        if x.netns.is_some() {
+            if let Some(Some(file)) = ns.get(NsKind::Net) {
+                return Err(Error::msg(format!(
+                    "--net={} and --netns={} both name where to persist the network namespace",
+                    file.display(),
+                    x.netns.as_deref().unwrap_or_default()
+                ))
+                .hint("give one of them: --net=FILE (a path) or --netns=NAME (/run/netns/NAME)"));
+            }
+            ns.imply(NsKind::Net);
         }
         let kinds = ns.kinds();
         let creates = |k| kinds.contains(&k);
@@ -260,30 +278,35 @@ impl Plan {
             (None, false, _) => None,
         };
 
-        // Persisting: targets resolved and their directories checked now.
+        // Persisting: targets resolved and their directories checked now. A file is a path,
+        // relative ones to the working directory, as util-linux reads it.
         let mut persist = Vec::new();
         for kind in &kinds {
             if let Some(Some(file)) = ns.get(*kind) {
-                let target = resolve_ns_arg(*kind, file);
-                let netns_name = &target != file;
-                if netns_name {
-                    if target.symlink_metadata().is_ok() {
-                        return Err(Error::msg(format!(
-                            "network namespace {} already exists ({})",
-                            file.display(),
-                            target.display()
-                        )));
-                    }
-                } else {
-                    check_dir_of(*kind, &target)?;
-                }
+                check_dir_of(*kind, file)?;
                 persist.push(Persist {
                     kind: *kind,
-                    target,
-                    netns_name,
+                    target: file.clone(),
+                    netns_name: false,
                     in_dir: false,
                 });
             }
+        }
+        if let Some(name) = &x.netns {
+            let target = netns_path(name);
+            if target.symlink_metadata().is_ok() {
+                return Err(Error::msg(format!(
+                    "network namespace {name} already exists ({})",
+                    target.display()
+                ))
+                .hint(format!("remove it with: ip netns delete {name}")));
+            }
+            persist.push(Persist {
+                kind: NsKind::Net,
+                target,
+                netns_name: true,
+                in_dir: false,
+            });
         }
         let persist_dir = x.persist.clone();
         if let Some(dir) = &persist_dir {
@@ -371,7 +394,7 @@ impl Plan {
             || cli.forward_signals
             || x.init
             || x.timeout.is_some();
-        let argv = spawn::command_or_shell(cli.command);
+        let program = spawn::Program::command_or_login_shell(cli.command);
 
         // Last, as it is the only step that leaves something behind (removed on failure).
         let pid_file = match &x.pid_file {
@@ -422,8 +445,8 @@ impl Plan {
             proc_dir,
             block_fd,
             ready_fd,
-            argv,
-            trap_flag: cli.trap_flag,
+            program,
+            trap: cli.trap,
             is_root,
         })
     }

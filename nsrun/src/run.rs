@@ -8,7 +8,8 @@
 //! 5. hostname, domain name, loopback;
 //! 6. with `--fork` (implied by `--pid` and friends) the child becomes the command while the
 //!    parent announces it (pid file, info, ready), waits, forwards signals, enforces the
-//!    timeout and mirrors the exit; without, nsrun becomes the command itself.
+//!    timeout (as a child subreaper of the command when no PID namespace does that job)
+//!    and mirrors the exit; without, nsrun becomes the command itself.
 //!
 //! Any failure after the helper persisted something makes it undo that, and nsrun waits
 //! until it has before exiting 125.
@@ -180,6 +181,12 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
     let mut old = SigSet::empty();
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
         .map_err(|e| Error::errno("cannot block signals", e))?;
+    if plan.reaps_job() {
+        // Before the fork, so that no orphan of the command can slip past us to init. Not
+        // inherited by the child. The helper (a grandchild) is init's already.
+        nix::sys::prctl::set_child_subreaper(true)
+            .map_err(|e| Error::errno("cannot become a child subreaper", e))?;
+    }
     match spawn::fork()? {
         ForkResult::Child => {
             if let Some(h) = helper {
@@ -239,7 +246,7 @@ fn parent(
         Ok(outcome)
     };
     let Some(mut status) = status else {
-        return wait::wait(child, plan.timeout, signals.as_ref());
+        return wait::wait(child, plan.timeout, signals.as_ref(), plan.reaps_job());
     };
     if let Some(mut go) = go {
         if read_byte(&mut status) != Some(b'R') {
@@ -267,7 +274,31 @@ fn parent(
     if let Some(h) = helper {
         h.commit();
     }
-    wait::wait(child, plan.timeout, signals.as_ref())
+    let outcome = wait::wait(child, plan.timeout, signals.as_ref(), plan.reaps_job());
+    warn_pid_namespace_without_init(&plan);
+    outcome
+}
+
+/// A persisted PID namespace outlives its PID 1 (the command, or `--init`'s reaper), but
+/// takes no new process once that has exited: entering it fails with ENOMEM at the fork.
+fn warn_pid_namespace_without_init(plan: &Plan) {
+    let files: Vec<String> = plan
+        .persist
+        .iter()
+        .filter(|p| p.kind == NsKind::Pid)
+        .map(|p| p.target.display().to_string())
+        .collect();
+    if !files.is_empty() {
+        nsutils_common::exit::warn(
+            "nsrun",
+            format!(
+                "the PID namespace persisted at {} has no init any more: its PID 1 has \
+                 exited, so it cannot take new processes (entering it fails with ENOMEM); \
+                 keep the command running to use it",
+                files.join(" and ")
+            ),
+        );
+    }
 }
 
 /// Become the command: the last setup steps in the process that runs it, then exec.
@@ -287,13 +318,20 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         Some(s) => s.block(&mut plan)?,
         None => handoff::block(&mut plan)?,
     }
-    let argv = std::mem::take(&mut plan.argv);
+    let program = plan.program.clone();
     setup::environment(&plan);
     if plan.init {
         let exec_failure_fd = sync.and_then(ChildSync::started);
         // The reaper closes every fd >= 3 once the command runs: own none of them.
         drop(plan);
         drop(helper);
+        // The reaper runs commands by PATH: without a command, the shell runs as itself,
+        // not as a login shell.
+        let argv = if program.is_login_shell() {
+            vec![program.path]
+        } else {
+            program.argv
+        };
         return crate::init::run(argv, exec_failure_fd);
     }
     sys::set_signal_default(libc::SIGPIPE, true)
@@ -301,15 +339,9 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
     if let Some(h) = helper.as_mut() {
         h.commit_before_exec();
     }
-    let err = spawn::exec(&argv);
-    Err(match (&plan.trap_flag, argv.first()) {
-        (Some(flag), Some(path)) => {
-            let p = path.to_string_lossy();
-            err.hint(format!(
-                "--{flag} takes a file only as --{flag}=FILE: '--{flag} {p}' ran {p} as the \
-                 command; to persist the namespace write --{flag}={p}"
-            ))
-        }
-        _ => err,
-    })
+    let err = program.exec();
+    match &plan.trap {
+        Some(trap) if err.exit_code() != TOOL_FAILURE => Err(err.hint(trap.hint())),
+        _ => Err(err),
+    }
 }

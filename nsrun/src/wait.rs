@@ -1,24 +1,45 @@
 //! The parent's wait for the command: plain `waitpid`, or — with `--timeout` or
 //! `--forward-signals` — a `poll` on the child's pidfd, a signalfd and the deadline.
+//!
+//! `--timeout` ends the whole job, as timeout(1) does and more: with a new PID namespace the
+//! command is its PID 1, whose death kills every process in it; without one nsrun is a child
+//! subreaper of the command (see `run`), so every descendant — a background job, a
+//! double-forked daemon in its own session — is a child of nsrun once its parent is gone,
+//! and is killed in turn. While it waits, nsrun reaps those orphans.
 
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signalfd::SignalFd;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
 use nsutils_common::exit::{Outcome, TIMEOUT};
 use nsutils_common::pidfd::PidFd;
-use nsutils_common::{spawn, Error, Result};
+use nsutils_common::{spawn, sys, Error, Result};
 
-/// Wait for `child`; forward what arrives on `signals`; kill it at `timeout` (its PID
-/// namespace dies with it when it is that namespace's PID 1) and report 124.
-pub fn wait(child: i32, timeout: Option<Duration>, signals: Option<&SignalFd>) -> Result<Outcome> {
+/// Wait for `child`; forward what arrives on `signals`; at `timeout` kill it and, when
+/// `subreaper`, every descendant, and report 124.
+pub fn wait(
+    child: i32,
+    timeout: Option<Duration>,
+    signals: Option<&SignalFd>,
+    subreaper: bool,
+) -> Result<Outcome> {
     if timeout.is_none() && signals.is_none() {
         return spawn::wait_for(child);
     }
     let pidfd = PidFd::open(child)?;
+    let orphans = if subreaper { Some(sigchld_fd()?) } else { None };
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
+        if orphans.is_some() {
+            if let Some(outcome) = reap_orphans(child)? {
+                return Ok(outcome);
+            }
+        }
         let wait_ms = match deadline {
             None => PollTimeout::NONE,
             Some(d) => {
@@ -33,14 +54,20 @@ pub fn wait(child: i32, timeout: Option<Duration>, signals: Option<&SignalFd>) -
             if let Some(s) = signals {
                 fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
             }
+            if let Some(o) = &orphans {
+                fds.push(PollFd::new(o.as_fd(), PollFlags::POLLIN));
+            }
             match poll(&mut fds, wait_ms) {
                 Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
+                Err(Errno::EINTR) => continue,
                 Err(e) => return Err(Error::errno("cannot poll", e)),
             }
             let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-            (ready(&fds[0]), fds.get(1).is_some_and(ready))
+            (ready(&fds[0]), signals.is_some() && ready(&fds[1]))
         };
+        if let Some(o) = &orphans {
+            while let Ok(Some(_)) = o.read_signal() {}
+        }
         if child_done {
             return spawn::wait_for(child);
         }
@@ -52,8 +79,82 @@ pub fn wait(child: i32, timeout: Option<Duration>, signals: Option<&SignalFd>) -
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = pidfd.signal(libc::SIGKILL);
-            spawn::wait_for(child)?;
+            if subreaper {
+                kill_descendants()?;
+            } else {
+                spawn::wait_for(child)?;
+            }
             return Ok(Outcome::Code(TIMEOUT));
         }
     }
+}
+
+/// SIGCHLD, blocked and read from a signalfd: it wakes the wait when an orphan exits.
+fn sigchld_fd() -> Result<SignalFd> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .map_err(|e| Error::errno("cannot block SIGCHLD", e))?;
+    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| Error::errno("cannot create a signalfd", e))
+}
+
+/// Reap the orphans that have exited; the command's outcome if it was among them.
+fn reap_orphans(child: i32) -> Result<Option<Outcome>> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(None),
+            Ok(st) => {
+                if st.pid() == Some(Pid::from_raw(child)) {
+                    if let Some(o) = spawn::outcome_of(st) {
+                        return Ok(Some(o));
+                    }
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(Error::errno("cannot reap", e)),
+        }
+    }
+}
+
+/// Kill every child, reap it, and do the same to the orphans that its death makes our
+/// children, until none is left. A child's orphans are ours before its exit is reported,
+/// so each round sees every process the previous one orphaned.
+fn kill_descendants() -> Result<()> {
+    loop {
+        for pid in children() {
+            let _ = sys::kill(pid, libc::SIGKILL);
+        }
+        match waitpid(None, None) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(Errno::ECHILD) => return Ok(()),
+            Err(e) => return Err(Error::errno("cannot reap", e)),
+        }
+    }
+}
+
+/// Our children: `/proc/self/task/PID/children` (nsrun is single-threaded), else a scan of
+/// every `/proc/N/stat` for our PID as the parent.
+fn children() -> Vec<i32> {
+    let me = nix::unistd::getpid().as_raw();
+    if let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{me}/children")) {
+        return text
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+    }
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let (_, rest) = s.rsplit_once(')')?;
+                    rest.split_whitespace().nth(1)?.parse::<i32>().ok()
+                })
+                == Some(me)
+        })
+        .collect()
 }

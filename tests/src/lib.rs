@@ -63,12 +63,7 @@ pub fn bin(name: &str) -> PathBuf {
 pub fn bin_for_nobody(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        // One directory per build directory (not per test process), refreshed in place, so
-        // repeated test runs leave one small directory behind rather than one per process.
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        bin_dir().hash(&mut h);
-        let dir = std::env::temp_dir().join(format!("nsutils-test-bin-{:016x}", h.finish()));
+        let dir = nobody_bin_dir();
         std::fs::create_dir_all(&dir).expect("create bin copy dir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         for tool in ["nsrun", "nsenter", "nsls", "nsinit"] {
@@ -97,6 +92,28 @@ pub fn bin_for_nobody(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// Where [`bin_for_nobody`] keeps its copies: `nsutils-test-bin` next to the build
+/// directory when every directory above it lets others through (then `cargo clean` removes
+/// it with the rest), else `/tmp/nsutils-test-bin-HASH` — one per build directory, not per
+/// test process, refreshed in place, left behind for the next run (~85 MB of debug
+/// binaries; the README says so).
+pub fn nobody_bin_dir() -> PathBuf {
+    let build = bin_dir();
+    let reachable = build
+        .ancestors()
+        .skip(1)
+        .all(|d| d.metadata().is_ok_and(|m| m.mode() & 0o001 != 0));
+    match build.parent() {
+        Some(target) if reachable => target.join("nsutils-test-bin"),
+        _ => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            build.hash(&mut h);
+            std::env::temp_dir().join(format!("nsutils-test-bin-{:016x}", h.finish()))
+        }
+    }
 }
 
 /// Whether `NSUTILS_TEST_STRICT=1` is set (CI): skips become failures.
@@ -485,6 +502,19 @@ pub fn ns_id(pid: Option<i32>, kind: &str) -> (u64, u64) {
 /// The inode of `/proc/PID/ns/KIND`.
 pub fn ns_ino(pid: Option<i32>, kind: &str) -> u64 {
     ns_id(pid, kind).1
+}
+
+/// The pidfs inode of process `pid` as the kernel gives it (`fstat` of a pidfd, through
+/// Python's `os.pidfd_open`: an oracle that shares no code with ours). Needs python3.
+pub fn pidfs_inode(pid: impl fmt::Display) -> u64 {
+    let out = Cmd::new("python3")
+        .args([
+            "-c",
+            "import os,sys; print(os.fstat(os.pidfd_open(int(sys.argv[1]))).st_ino)",
+        ])
+        .arg(pid.to_string())
+        .run();
+    out.ok().out().parse().expect("an inode")
 }
 
 /// The eight `/proc` namespace names.

@@ -282,7 +282,7 @@ fn newuidmap_missing_or_failing_is_125_naming_the_helper() {
 // ---------------------------------------------------------------- /run/netns
 
 /// `/run/netns` read-only (a read-only tmpfs over it, in a mount namespace of the test):
-/// `--net=NAME` fails with one line naming the path, exit 125, and what was already made
+/// `--netns=NAME` fails with one line naming the path, exit 125, and what was already made
 /// (the `--persist` directory, the pid file) is removed.
 #[test]
 fn run_netns_unwritable_fails_cleanly() {
@@ -294,7 +294,7 @@ fn run_netns_unwritable_fails_cleanly() {
     let name = Netns::new("ro");
     let script = format!(
         "mkdir -p /run/netns && mount -t tmpfs -o ro,mode=755 fltro /run/netns || exit 99; \
-         {n} --net={name} --uts={d}/uts --persist={d}/p --pid-file={d}/pf true; rc=$?; \
+         {n} --netns={name} --uts={d}/uts --persist={d}/p --pid-file={d}/pf true; rc=$?; \
          ls -A /run/netns; grep -c ' /run/netns/{name} ' /proc/self/mountinfo; exit $rc",
         n = nsrun(),
         name = name.0
@@ -327,7 +327,7 @@ fn run_netns_refused_to_an_unprivileged_user_is_explained() {
     let out = Cmd::tool("nsrun")
         .as_nobody()
         .arg(format!("--pid-file={}/pf", dir.path().display()))
-        .args(["-r", &format!("--net={}", name.0), "true"])
+        .args(["-r", &format!("--netns={}", name.0), "true"])
         .run();
     one_clear_line(&out, "nsrun", 125, "/run/netns");
     out.stderr_has("nsrun: hint: naming a network namespace in /run/netns needs CAP_SYS_ADMIN");
@@ -401,7 +401,7 @@ fn exec_failure_after_persisting_is_127_and_undone() {
         for (cmd, code) in [("/nonexistent/cmd", 127), (&*noexec.to_string_lossy(), 126)] {
             let out = Cmd::tool("nsrun")
                 .args(mode)
-                .arg(format!("--net={}", name.0))
+                .arg(format!("--netns={}", name.0))
                 .arg(format!("--uts={}/uts", d.display()))
                 .arg(format!("--persist={}/p", d.display()))
                 .arg(format!("--pid-file={}/pf", d.display()))
@@ -442,7 +442,7 @@ fn sigkill_mid_setup_leaves_nothing() {
     for mode in [&[][..], &["-f"][..], &["-fp"][..], &["-fp", "--init"][..]] {
         let pf = d.join("pf");
         let script = format!(
-            "exec 7<>{fifo}; exec {n} {mode} --net={name} --persist={d}/p --uts={d}/uts \
+            "exec 7<>{fifo}; exec {n} {mode} --netns={name} --persist={d}/p --uts={d}/uts \
              --pid-file={pf} --block-fd=7 -- sh -c 'echo ran > {d}/ran'",
             fifo = fifo.display(),
             n = nsrun(),
@@ -542,7 +542,7 @@ fn fd_limit_reached_fails_cleanly() {
     let (mut ran, mut refused) = (0, 0);
     for n in 4..=14 {
         let script = format!(
-            "ulimit -n {n} && exec {nsrun} -fp --init --net={name} --persist={d}/p \
+            "ulimit -n {n} && exec {nsrun} -fp --init --netns={name} --persist={d}/p \
              --pid-file={d}/pf -- true",
             nsrun = nsrun(),
             name = name.0,

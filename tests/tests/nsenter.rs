@@ -277,7 +277,7 @@ fn bare_net_name_means_run_netns() {
             .ino()
     };
     let out = Cmd::tool("nsenter")
-        .arg(format!("--net={name}"))
+        .arg(format!("--netns={name}"))
         .args(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])
         .run();
     assert_eq!(out.ok().out(), want.to_string());
@@ -759,7 +759,11 @@ fn bad_input_changes_nothing() {
     );
     bad_input(
         &["--net=no-such-netns-here"],
-        "/run/netns/no-such-netns-here",
+        "nsenter: cannot open no-such-netns-here: No such file or directory",
+    );
+    bad_input(
+        &["--netns=no-such-netns-here"],
+        "nsenter: cannot open /run/netns/no-such-netns-here: No such file or directory",
     );
     let empty = TempDir::new("nsenter-empty");
     bad_input(

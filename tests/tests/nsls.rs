@@ -1348,13 +1348,7 @@ fn pidino_is_what_nsenter_pins() {
     assert_eq!(w.len(), 2, "{out:?}");
     assert_eq!(w[0], pid);
     let ino: u64 = w[1].parse().expect("PIDINO is a number");
-    let kernel = Cmd::new(PY)
-        .args([
-            "-c",
-            &format!("import os; print(os.fstat(os.pidfd_open({pid})).st_ino)"),
-        ])
-        .run();
-    assert_eq!(kernel.ok().out(), ino.to_string());
+    assert_eq!(harness::pidfs_inode(&pid), ino);
     Cmd::tool("nsenter")
         .args(["-t", &format!("{pid}:{ino}"), "-n", "true"])
         .run()

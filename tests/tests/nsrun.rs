@@ -343,7 +343,12 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
     assert_eq!(info["child-pid"].as_i64(), Some(host_pid), "{info}");
     let inside = parse_ns(&out.stdout);
     let obj = info.as_object().expect("object");
-    assert_eq!(obj.len(), 1 + 4, "child-pid and net, uts, pid, user:{info}");
+    assert_eq!(
+        obj.len(),
+        2 + 4,
+        "child-pid, child-pidfs-inode and net, uts, pid, user:{info}"
+    );
+    assert!(obj["child-pidfs-inode"].as_u64().is_some(), "{info}");
     for kind in ["net", "uts", "pid", "user"] {
         let ino = inside.iter().find(|(k, _)| k == kind).expect("kind").1;
         assert_eq!(
@@ -421,7 +426,8 @@ fn optional_argument_trap_gets_a_hint() {
         .args(["--net", "/etc/passwd"])
         .run()
         .code_is(126)
-        .stderr_has("write --net=/etc/passwd");
+        .stderr_has("'--net /etc/passwd' ran /etc/passwd as the command")
+        .stderr_has("(--net=/etc/passwd)");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! nsrun persisting namespaces (`--uts=FILE`, `--net=NAME`, `--persist=DIR`, `--owner`) and
+//! nsrun persisting namespaces (`--uts=FILE`, `--netns=NAME`, `--persist=DIR`, `--owner`) and
 //! bad input: one line, exit 125, nothing left behind. The oracle is mountinfo, the namespace
 //! inodes and util-linux's nsenter / iproute2's `ip netns` entering what was persisted.
 
@@ -67,13 +67,13 @@ fn persisted_uts_outlives_the_command() {
 }
 
 #[test]
-fn net_name_works_with_ip_netns_and_nsenter() {
+fn netns_name_works_with_ip_netns_and_nsenter() {
     if !root() {
         return;
     }
     let ns = Netns::new("ipnetns");
     let out = Cmd::tool("nsrun")
-        .arg(format!("--net={}", ns.0))
+        .arg(format!("--netns={}", ns.0))
         .args(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])
         .run();
     out.ok();
@@ -105,7 +105,7 @@ fn net_name_works_with_ip_netns_and_nsenter() {
     assert_eq!(out.out().parse::<u64>().ok(), Some(inside));
     // The name is taken now: a second nsrun refuses, and leaves it alone.
     Cmd::tool("nsrun")
-        .arg(format!("--net={}", ns.0))
+        .arg(format!("--netns={}", ns.0))
         .arg("true")
         .run()
         .code_is(125)
@@ -396,7 +396,7 @@ fn run_netns_is_set_up_as_ip_netns_add_does() {
     }
     let name = format!("nsrun-setup-{}", std::process::id());
     let nsrun = harness::bin("nsrun");
-    let ours = netns_setup_by(&format!("{} --net={name} true", nsrun.display()), &name);
+    let ours = netns_setup_by(&format!("{} --netns={name} true", nsrun.display()), &name);
     let ip = netns_setup_by(&format!("ip netns add {name}"), &name);
     assert_eq!(ours, ip);
     assert_eq!(ours.len(), 2, "{ours:?}");
