@@ -357,10 +357,11 @@ pub fn nsinit_args(data: &[u8]) {
     let Some(fast) = nsinit::fast::parse(&args) else {
         return;
     };
-    use clap::Parser;
-    let clap = nsinit::cli::Cli::try_parse_from(
-        std::iter::once(OsString::from("nsinit")).chain(args.iter().cloned()),
-    );
+    use clap::FromArgMatches;
+    // The clap path as the tool runs it: abbreviations included.
+    let clap = nsinit::command()
+        .try_get_matches_from(std::iter::once(OsString::from("nsinit")).chain(args.iter().cloned()))
+        .and_then(|m| nsinit::cli::Cli::from_arg_matches(&m));
     match clap {
         Ok(c) => assert_eq!(format!("{fast:?}"), format!("{c:?}"), "{args:?}"),
         Err(e) => panic!("{args:?}: the fast parser accepted, clap said: {e}"),

@@ -17,6 +17,12 @@ use nsutils_common::{Error, Result};
 /// The separator between several commands.
 pub const SEPARATOR: &str = ":::";
 
+/// dumb-init 1.2.5's long options, the anchor of nsinit's abbreviations: where nsinit's extra
+/// options make a prefix ambiguous that names one of these (`--s`: its --single-child, though
+/// nsinit also has --subreaper and --setsid; `--r`, `--re`: --rewrite, not --remap-exit), its
+/// meaning wins (`nsutils_common::cli::abbreviations`).
+pub const DUMB_INIT_LONGS: [&str; 5] = ["single-child", "rewrite", "verbose", "help", "version"];
+
 /// `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WaitArg {
@@ -48,7 +54,6 @@ pub enum ExitOnArg {
     version,
     about,
     disable_version_flag = true,
-    infer_long_args = true,
     after_help = "Exit status: the main command's (128+N if killed by signal N), 125 if nsinit \
                   itself failed, 126/127 if the command could not be executed / was not found."
 )]
@@ -84,20 +89,12 @@ pub struct Cli {
 
     /// Forward signal S as R (names or numbers); R=0 drops S; repeatable
     /// [env: NSINIT_REWRITE=S:R,…]
-    // The hidden aliases keep dumb-init's abbreviations (`--r`, `--re`), which nsinit's
-    // --remap-exit would make ambiguous.
-    #[arg(short = 'r', long = "rewrite", alias = "r", alias = "re", value_name = "S:R", value_parser = parse_rewrite, action = ArgAction::Append)]
+    #[arg(short = 'r', long = "rewrite", value_name = "S:R", value_parser = parse_rewrite, action = ArgAction::Append)]
     pub rewrite: Vec<(i32, i32)>,
 
     /// Signals go to the command only, not its group (dumb-init -c; the default)
     /// [env: NSINIT_SINGLE_CHILD, DUMB_INIT_SETSID=0]
-    // `--s` is dumb-init's abbreviation of --single-child (see --rewrite).
-    #[arg(
-        short = 'c',
-        long = "single-child",
-        alias = "s",
-        conflicts_with = "setsid"
-    )]
+    #[arg(short = 'c', long = "single-child", conflicts_with = "setsid")]
     pub single_child: bool,
 
     /// Start the command as a session leader owning the terminal (nsinit gives up its own);

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use nsutils_common::cli::{parse_duration, parse_signal};
 
-use crate::cli::{parse_rewrite, Cli, ExitOnArg, WaitArg};
+use crate::cli::{parse_rewrite, Cli, ExitOnArg, WaitArg, DUMB_INIT_LONGS};
 
 /// Every long option of [`Cli`], with clap's `--help` (a unit test checks the list against
 /// clap's).
@@ -37,13 +37,10 @@ pub const LONGS: [&str; 18] = [
     "help",
 ];
 
-/// dumb-init's long options. Where an abbreviation is ambiguous among ours but names one of
-/// its (`--s` is its --single-child; ours also has --subreaper and --setsid), its meaning
-/// wins, so its users' scripts keep working: in clap, the hidden aliases `s`, `r` and `re`.
-const DUMB_INIT_LONGS: [&str; 5] = ["single-child", "rewrite", "verbose", "help", "version"];
-
 /// The long option `name` stands for, as getopt_long(3) reads it: itself, else the only
-/// option it is a prefix of, else dumb-init's choice. `None` when it names none or several.
+/// option it is a prefix of, else dumb-init's choice ([`DUMB_INIT_LONGS`], as
+/// `nsutils_common::cli::abbreviations` makes clap read it). `None` when it names none or
+/// several.
 pub fn long_option(name: &str) -> Option<&'static str> {
     if let Some(l) = LONGS.iter().find(|l| **l == name) {
         return Some(l);
@@ -210,10 +207,13 @@ fn short(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::{CommandFactory, Parser};
+    use clap::{CommandFactory, FromArgMatches};
 
+    /// What the clap path makes of `args`: the tool's full definition, abbreviations included.
     fn clap(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("nsinit").chain(args.iter().copied()))
+        let m = crate::command()
+            .try_get_matches_from(std::iter::once("nsinit").chain(args.iter().copied()))?;
+        Cli::from_arg_matches(&m)
     }
 
     fn fast(args: &[&str]) -> Option<Cli> {
