@@ -22,6 +22,7 @@ use nsutils_common::{sys, Error, NsKind, Result};
 use crate::cli::{Cli, IdArg, PROG};
 use crate::creds::Creds;
 use crate::join::{self, Entry};
+use crate::ownproc::OwnProc;
 use crate::target::{map_into, Target};
 use crate::{cgroup, forward};
 
@@ -51,6 +52,8 @@ pub struct Plan {
     wd: Option<OwnedFd>,
     wdns: Option<PathBuf>,
     creds: Creds,
+    /// Our `/proc`, for what is read of ourselves after entering.
+    own_proc: OwnProc,
     env: Option<Vec<(OsString, OsString)>>,
     fork: bool,
     argv: Vec<OsString>,
@@ -437,6 +440,7 @@ impl Plan {
             wd,
             wdns: cli.wdns,
             creds,
+            own_proc: OwnProc::open(),
             env,
             fork,
             argv: spawn::command_or_shell(cli.command),
@@ -457,6 +461,7 @@ impl Plan {
             &self.entries,
             self.user_first,
             self.use_pidfd,
+            &self.own_proc,
         )?;
         // Root and directory before the credentials: chroot needs CAP_SYS_CHROOT, which a
         // uid other than 0 no longer has.
@@ -473,7 +478,7 @@ impl Plan {
                 Error::errno(format!("cannot change directory to {}", dir.display()), e)
             })?;
         }
-        self.creds.apply()?;
+        self.creds.apply(&self.own_proc)?;
         if let Some(env) = &self.env {
             let old: Vec<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
             for k in old {
@@ -488,13 +493,14 @@ impl Plan {
             root,
             wd,
             cgroup,
+            own_proc,
             target,
             fork,
             argv,
             ..
         } = self;
         // Our fds are close-on-exec anyway; closing them early keeps the child's table small.
-        drop((entries, root, wd, cgroup));
+        drop((entries, root, wd, cgroup, own_proc));
         if !fork {
             drop(target);
             reset_sigpipe()?;
