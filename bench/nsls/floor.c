@@ -8,13 +8,21 @@
  * know: one fstatat of /proc/PID/task (st_nlink = 2 + threads) and, for a process with more
  * than one thread, the ns links of every other thread; and every open fd, by listing
  * /proc/PID/fd (getdents64) and one readlinkat per fd (`net:[4026532177]` names an fd-held
- * namespace). The floor for nsls without --shallow. */
+ * namespace), and every socket (`socket:[N]`): pidfd_getfd, then ioctl(SIOCGSKNS) for
+ * its network namespace (fstat for the inode) — a namespace that only a socket keeps alive.
+ * The floor for nsls without --shallow.
+ *
+ * `floor --complete --cookie` asks each socket for its namespace cookie
+ * (getsockopt(SO_NETNS_COOKIE): no new fd) instead, and SIOCGSKNS only once per cookie not
+ * seen before — the cheapest way we know, and what nsls does. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,12 +90,60 @@ static void thread(int taskfd, const char *tid, int pid) {
     close(fd);
 }
 
+static int cookie_mode, pidfd = -1, pidfd_of;
+static unsigned long long cookies[4096];
+static unsigned long cookie_ns[4096];
+
+/* The network namespace of socket `fd` of process `pid`. */
+static void socket_fd(int fd, int pid) {
+    if (pidfd_of != pid) {
+        if (pidfd >= 0)
+            close(pidfd);
+        pidfd = syscall(SYS_pidfd_open, pid, 0);
+        pidfd_of = pid;
+    }
+    if (pidfd < 0)
+        return;
+    int s = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (s < 0)
+        return;
+    unsigned long long c = 0;
+    socklen_t len = sizeof c;
+    size_t slot = 0;
+    if (cookie_mode && getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &c, &len) == 0) {
+        slot = (c * 11400714819323198485ull) >> 52;
+        while (cookies[slot] && cookies[slot] != c)
+            slot = (slot + 1) & 4095;
+        if (cookies[slot]) {
+            add(cookie_ns[slot], 3, pid);
+            close(s);
+            return;
+        }
+    }
+    int ns = ioctl(s, 0x894C /* SIOCGSKNS */);
+    struct stat st;
+    if (ns >= 0 && fstat(ns, &st) == 0) {
+        add(st.st_ino, 3, pid);
+        if (cookie_mode && c) {
+            cookies[slot] = c;
+            cookie_ns[slot] = st.st_ino;
+        }
+    }
+    if (ns >= 0)
+        close(ns);
+    close(s);
+}
+
 static void fd_link(int fddir, const char *fd, int pid) {
     char l[64];
     ssize_t n = readlinkat(fddir, fd, l, sizeof l - 1);
     if (n <= 0)
         return;
     l[n] = 0;
+    if (!strncmp(l, "socket:[", 8)) {
+        socket_fd(atoi(fd), pid);
+        return;
+    }
     char *b = strstr(l, ":[");
     if (!b)
         return;
@@ -98,6 +154,7 @@ static void fd_link(int fddir, const char *fd, int pid) {
 
 int main(int argc, char **argv) {
     int complete = argc > 1 && !strcmp(argv[1], "--complete");
+    cookie_mode = argc > 2 && !strcmp(argv[2], "--cookie");
     tab = calloc(cap, sizeof *tab);
     int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     DIR *d = opendir("/proc");

@@ -9,6 +9,7 @@
 //! | [`mountinfo`] | the mount table: nsfs bind mounts, escapes |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
 //! | [`reaper`] | the init loop of nsinit and `nsrun --init`: spawn, reap, forward, shut down |
+//! | [`safefile`] | files made, written or mounted onto at a user's path: no symlink followed, only our own removed |
 //! | [`spawn`] | fork, exec, wait, exit-status fidelity, fd hygiene |
 //! | [`exit`] | the exit-code table and `report` for every `main` |
 //! | [`error`] | the one error type |
@@ -25,6 +26,7 @@ pub mod mountinfo;
 pub mod nsfs;
 pub mod pidfd;
 pub mod reaper;
+pub mod safefile;
 pub mod spawn;
 pub mod sys;
 

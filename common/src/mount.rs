@@ -2,18 +2,25 @@
 //! onto a path (and undoing that), the `/run/netns` setup `ip netns add` does, and the
 //! propagation of a new mount namespace.
 //!
+//! The file a namespace is persisted on is opened by [`crate::safefile`] (never through a
+//! symlink someone planted) and the bind mount goes onto that open file.
+//!
 //! Persisting must happen in the caller's mount namespace (a bind mount made inside a new
 //! one vanishes with it); the callers run these functions from a process that stayed there.
 
-use std::path::{Path, PathBuf};
+use std::ffi::{CString, OsStr};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::rc::Rc;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::stat::Mode;
+use nix::mount::{mount, MsFlags};
 
 use crate::error::{Error, Result};
 use crate::kind::NsKind;
+use crate::safefile::{Create, Dir, FileId, Named, Target};
+use crate::sys;
 
 /// Where `ip netns` keeps named network namespaces.
 pub const NETNS_RUN_DIR: &str = "/run/netns";
@@ -121,27 +128,35 @@ pub fn prepare_netns_dir() -> Result<()> {
     })
 }
 
-/// A namespace bind-mounted onto a path by [`persist`]; [`Persisted::undo`] removes the
-/// mount again, and the file too when `persist` created it.
+/// A namespace bind-mounted onto a file by [`persist`]; [`Persisted::undo`] takes that mount
+/// down again, and the file too when `persist` created it and it is still the one it made.
+///
+/// No fd of the mount is kept: a script that unmounts the file right after nsrun must not
+/// find it busy because our helper is still exiting. Undo finds the mount again through the
+/// directory fd and the name, without following a symlink, and only while what is mounted
+/// there is still our namespace.
 #[derive(Debug)]
 pub struct Persisted {
-    target: PathBuf,
-    created: bool,
+    target: Named,
+    /// The namespace (the nsfs inode) mounted there.
+    ns: FileId,
 }
 
 impl Persisted {
     /// The path the namespace is persisted at.
     pub fn target(&self) -> &Path {
-        &self.target
+        self.target.path()
     }
 
     /// Unmount (lazily, in case someone holds it open) and remove the file if we made it.
     pub fn undo(self) -> Result<()> {
-        let res = umount2(&self.target, MntFlags::MNT_DETACH)
-            .map_err(|e| Error::errno(format!("cannot unmount {}", self.target.display()), e));
-        if self.created {
-            let _ = std::fs::remove_file(&self.target);
-        }
+        let res = self.target.unmount_if(self.ns).map_err(|e| {
+            Error::errno(
+                format!("cannot unmount {}", self.target.path().display()),
+                e,
+            )
+        });
+        self.target.remove_if_created();
         res
     }
 }
@@ -149,59 +164,70 @@ impl Persisted {
 /// Persist the namespace whose file is `source` (`/proc/PID/ns/X`) by bind-mounting it onto
 /// `target`, creating `target` as an empty file (mode 0, as `ip netns add` does) if it does
 /// not exist. With `exclusive` an existing `target` is an error (a named netns that exists).
-/// On failure nothing is left behind.
+/// The last component of `target` is never followed, and the mount lands on the file opened,
+/// whatever happens to the path meanwhile ([`crate::safefile`]). On failure nothing is left
+/// behind.
 pub fn persist(source: &Path, target: &Path, kind: NsKind, exclusive: bool) -> Result<Persisted> {
-    // O_RDONLY|O_CREAT|O_EXCL, mode 0, as `ip netns add` does (std wants write access to
-    // create).
-    let create = || {
-        nix::fcntl::open(
-            target,
-            OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map(drop)
-        .map_err(|e| Error::errno(format!("cannot create {}", target.display()), e))
-    };
-    let created = if exclusive || target.symlink_metadata().is_err() {
-        create()?;
-        true
+    let create = if exclusive {
+        Create::Exclusive
     } else {
-        false
+        Create::IfMissing
     };
-    if let Err(e) = mount(
-        Some(source),
-        target,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    ) {
-        if created {
-            let _ = std::fs::remove_file(target);
+    let context = || format!("cannot persist the {kind} namespace");
+    let target = Target::open(target, create).map_err(|e| e.context(context()))?;
+    bind(source, target, kind)
+}
+
+/// [`persist`] onto `name` in the directory `dir` (`--persist=DIR`), created if missing.
+pub fn persist_in(source: &Path, dir: Rc<Dir>, name: &OsStr, kind: NsKind) -> Result<Persisted> {
+    let path = dir.join(name);
+    let target = Target::open_in(dir, name, &path, Create::IfMissing)
+        .map_err(|e| e.context(format!("cannot persist the {kind} namespace")))?;
+    bind(source, target, kind)
+}
+
+/// Bind-mount `source` onto the file `target` is open on: a detached clone of the namespace
+/// file (`open_tree`) moved onto that fd (`move_mount`). The clone's fd is closed once it is
+/// attached.
+fn bind(source: &Path, target: Target, kind: NsKind) -> Result<Persisted> {
+    let c_source = CString::new(source.as_os_str().as_bytes())
+        .map_err(|_| Error::msg(format!("{}: contains a NUL byte", source.display())))?;
+    let mounted = sys::open_tree_clone(&c_source).and_then(|tree| {
+        let ns = nix::sys::stat::fstat(&tree).map_err(std::io::Error::from)?;
+        sys::move_mount_onto(tree.as_fd(), target.fd()).map(|()| FileId::of(&ns))
+    });
+    match mounted {
+        Ok(ns) => Ok(Persisted {
+            target: target.into_named(),
+            ns,
+        }),
+        Err(e) => {
+            target.remove_if_created();
+            Err(bind_error(source, target.path(), kind, e))
         }
-        let err = Error::errno(
-            format!(
-                "cannot persist the {kind} namespace: bind-mounting {} onto {}",
-                source.display(),
-                target.display()
-            ),
-            e,
-        );
-        let err = match e {
-            Errno::EINVAL => err.hint(format!(
-                "{} is on a shared mount, where a {kind} namespace file cannot be bound; \
-                 make its directory a private mount first \
-                 (mount --bind DIR DIR && mount --make-private DIR)",
-                target.display()
-            )),
-            Errno::EPERM | Errno::EACCES => {
-                err.hint("persisting a namespace needs CAP_SYS_ADMIN in the caller's mount namespace (run as root)")
-            }
-            _ => err,
-        };
-        return Err(err);
     }
-    Ok(Persisted {
-        target: target.to_path_buf(),
-        created,
-    })
+}
+
+fn bind_error(source: &Path, target: &Path, kind: NsKind, e: std::io::Error) -> Error {
+    let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+    let err = Error::os(
+        format!(
+            "cannot persist the {kind} namespace: bind-mounting {} onto {}",
+            source.display(),
+            target.display()
+        ),
+        e,
+    );
+    match errno {
+        Errno::EINVAL | Errno::ELOOP => err.hint(format!(
+            "{} is on a shared mount, where a {kind} namespace file cannot be bound; \
+             make its directory a private mount first \
+             (mount --bind DIR DIR && mount --make-private DIR)",
+            target.display()
+        )),
+        Errno::EPERM | Errno::EACCES => err.hint(
+            "persisting a namespace needs CAP_SYS_ADMIN in the caller's mount namespace (run as root)",
+        ),
+        _ => err,
+    }
 }

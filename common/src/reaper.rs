@@ -40,6 +40,7 @@ use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::safefile::PidFile;
 use crate::spawn::{self, ForkResult};
 use crate::sys;
 
@@ -179,21 +180,11 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
     spawn::check_single_threaded()?;
     let me = nix::unistd::getpid().as_raw();
     let pid1 = me == 1;
-    // Open the pid file before anything starts, so a bad path changes nothing.
+    // Check the pid file before anything starts, so a bad path changes nothing; dropped on
+    // a failure, it removes what it made.
     let pid_file = match &cfg.pid_file {
-        Some(p) => {
-            let abs = std::path::absolute(p)
-                .map_err(|e| Error::os(format!("cannot resolve {}", p.display()), e))?;
-            let f = std::fs::File::create(&abs)
-                .map_err(|e| Error::os(format!("cannot create {}", abs.display()), e))?;
-            Some((abs, f))
-        }
+        Some(p) => Some(PidFile::prepare(p).map_err(|e| e.context("--pid-file"))?),
         None => None,
-    };
-    let remove_pid_file = |pid_file: &Option<(PathBuf, std::fs::File)>| {
-        if let Some((p, _)) = pid_file {
-            let _ = std::fs::remove_file(p);
-        }
     };
     let prepared = Inherited::capture_and_block().and_then(|inh| {
         if !pid1 {
@@ -209,7 +200,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
     let inherited = match prepared {
         Ok(inh) => inh,
         Err(e) => {
-            remove_pid_file(&pid_file);
+            drop(pid_file); // removes what it made
             return Err(e);
         }
     };
@@ -236,19 +227,20 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             }),
             Err(e) => {
                 init.abort_spawned();
-                remove_pid_file(&pid_file);
+                drop(pid_file); // removes what it made
                 return Err(e);
             }
         }
     }
-    let mut pid_file_path = None;
-    if let Some((path, mut f)) = pid_file {
-        if let Some(main) = init.cmds.first() {
-            if let Err(e) = writeln!(f, "{}", main.pid) {
-                crate::exit::warn(cfg.prog, format!("cannot write {}: {e}", path.display()));
-            }
+    // Written whole and renamed into place; then only its mark is kept (no fd: every fd
+    // is closed below), to remove it at exit if it is still ours. Not written (no command,
+    // or it failed): dropped, which removes its temporary file.
+    let mut pid_file_mark = None;
+    if let (Some(mut pf), Some(main)) = (pid_file, init.cmds.first()) {
+        match pf.write(main.pid) {
+            Ok(()) => pid_file_mark = Some(pf.into_mark()),
+            Err(e) => crate::exit::warn(cfg.prog, e.to_string()),
         }
-        pid_file_path = Some(path);
     }
     if cfg.chdir_root {
         let _ = nix::unistd::chdir("/");
@@ -275,8 +267,8 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             Err(e)
         }
     };
-    if let Some(p) = pid_file_path {
-        let _ = std::fs::remove_file(p);
+    if let Some(m) = pid_file_mark {
+        m.remove();
     }
     result
 }

@@ -18,6 +18,9 @@ use nsutils_common::cli::{
 use nsutils_common::idmap::{find_subids, IdMap, IdRange, MAX_BYTES, MAX_LINES};
 use nsutils_common::mountinfo;
 
+mod safefile;
+pub use safefile::safefile;
+
 /// The body of a target: one input.
 pub type Target = fn(&[u8]);
 
@@ -36,6 +39,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("nsls_columns", nsls_columns),
     ("mountinfo", mountinfo_text),
     ("proc_status", proc_status),
+    ("safefile", safefile),
 ];
 
 /// The input as text; the parsers take `&str` (the OS hands them UTF-8 or they refuse).

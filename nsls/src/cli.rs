@@ -1,7 +1,11 @@
 //! What the user typed: the clap definition and its validation into [`Opts`]. No syscalls.
 
-use clap::{Parser, ValueEnum};
-use nsutils_common::cli::parse_pid;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, ValueEnum};
+use nsutils_common::cli::{clap_error_line, parse_pid};
+use nsutils_common::exit::print_error;
 use nsutils_common::exit::NSLS_ERROR;
 use nsutils_common::{Error, NsKind, Result};
 
@@ -24,6 +28,8 @@ pub enum TreeMode {
 #[command(
     name = "nsls",
     version,
+    // util-linux's getopt_long takes any unambiguous prefix: `lsns --typ net`, `--js`.
+    infer_long_args = true,
     about = "List namespaces: every process's and thread's, open and bind-mounted ones, and \
              their ancestors",
     after_help = columns::help_text(),
@@ -81,7 +87,8 @@ pub struct Cli {
     /// End each record with NUL instead of newline (for xargs -0)
     #[arg(short = '0', long)]
     pub null: bool,
-    /// Fail when a process cannot be read instead of warning
+    /// Fail when a process cannot be read (without it: a warning on a terminal, silence in
+    /// scripts, as lsns)
     #[arg(long)]
     pub strict: bool,
     /// Skip the costly sources, threads and open fds (processes, bind mounts and ancestors
@@ -153,6 +160,76 @@ pub enum Mode {
     Pids(i32),
     /// The table of columns (`-H`).
     ListColumns,
+}
+
+/// Parse the command line as util-linux would: any unambiguous prefix of a long option is
+/// that option (`--typ net`); an ambiguous one lists its candidates, a misspelled one says
+/// which it resembles, an invalid value lists the valid ones. Errors exit 1.
+pub fn parse_from(args: Vec<OsString>) -> std::result::Result<Cli, ExitCode> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let e = match Cli::try_parse_from(&args) {
+        Ok(cli) => return Ok(cli),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            return nsutils_common::cli::parse_from("nsls", NSLS_ERROR, args)
+        }
+        Err(e) => e,
+    };
+    let ctx = |k| {
+        e.get(k).and_then(|v| match v {
+            ContextValue::String(s) => Some(vec![s.clone()]),
+            ContextValue::Strings(v) if !v.is_empty() => Some(v.clone()),
+            _ => None,
+        })
+    };
+    let typed = ctx(ContextKind::InvalidArg).and_then(|v| v.into_iter().next());
+    let err = match (e.kind(), typed) {
+        (ErrorKind::UnknownArgument, Some(arg)) if !ambiguous(&arg).is_empty() => {
+            let cands = ambiguous(&arg);
+            bad(format!("option '{arg}' is ambiguous"))
+                .hint(format!("did you mean one of {}?", cands.join(", ")))
+        }
+        (ErrorKind::UnknownArgument, _) if ctx(ContextKind::SuggestedArg).is_some() => {
+            let s = ctx(ContextKind::SuggestedArg)
+                .unwrap_or_default()
+                .join(", ");
+            bad(clap_error_line(&e)).hint(format!("did you mean '{s}'?"))
+        }
+        (ErrorKind::InvalidValue, _) if ctx(ContextKind::ValidValue).is_some() => {
+            let v = ctx(ContextKind::ValidValue).unwrap_or_default().join(", ");
+            bad(clap_error_line(&e)).hint(format!("valid values: {v}"))
+        }
+        _ => bad(clap_error_line(&e)).hint("'nsls --help' lists the options"),
+    };
+    print_error("nsls", &err);
+    Err(ExitCode::from(NSLS_ERROR))
+}
+
+/// The long options that `arg` (`--PREFIX` or `--PREFIX=VALUE`) is a prefix of, when it is
+/// a prefix of more than one and the name of none.
+fn ambiguous(arg: &str) -> Vec<String> {
+    let Some(name) = arg.strip_prefix("--") else {
+        return Vec::new();
+    };
+    let name = name.split('=').next().unwrap_or(name);
+    let cmd = Cli::command();
+    let longs: Vec<&str> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .chain(["help", "version"])
+        .collect();
+    if name.is_empty() || longs.contains(&name) {
+        return Vec::new();
+    }
+    let cands: Vec<String> = longs
+        .iter()
+        .filter(|l| l.starts_with(name))
+        .map(|l| format!("'--{l}'"))
+        .collect();
+    if cands.len() > 1 {
+        cands
+    } else {
+        Vec::new()
+    }
 }
 
 fn bad(msg: impl Into<String>) -> Error {

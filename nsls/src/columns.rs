@@ -2,7 +2,7 @@
 //! JSON type, the way lsns keeps them together — plus the default column sets.
 //!
 //! The first thirteen are lsns's (util-linux 2.42), with its names and JSON types; SOURCE,
-//! NAME and NSPID are ours.
+//! NAME, NSPID, PIDINO and CONTAINER are ours.
 
 use nsutils_common::exit::NSLS_ERROR;
 use nsutils_common::{Error, Result};
@@ -42,6 +42,10 @@ pub enum Col {
     Name,
     /// PID at every level of PID namespaces.
     Nspid,
+    /// The pidfs inode of the PID.
+    Pidino,
+    /// The container of the PID (runtime and id, from its cgroup).
+    Container,
 }
 
 /// How a column's values appear in JSON.
@@ -112,7 +116,7 @@ macro_rules! col {
 }
 
 /// Every column, in `--output-all` and `--help` order.
-pub const COLUMNS: [Info; 16] = [
+pub const COLUMNS: [Info; 18] = [
     col!(
         Ns,
         "NS",
@@ -272,6 +276,26 @@ pub const COLUMNS: [Info; 16] = [
         false,
         NumberArray,
         "the PID in each PID namespace, outermost first"
+    ),
+    col!(
+        Pidino,
+        "PIDINO",
+        "pidino",
+        6,
+        Right,
+        false,
+        Number,
+        "pidfs inode of the PID (nsenter -t PID:PIDINO pins that very process)"
+    ),
+    col!(
+        Container,
+        "CONTAINER",
+        "container",
+        9,
+        Left,
+        false,
+        String,
+        "runtime:id of the PID's container, from its cgroup (podman, docker, nspawn, ...)"
     ),
 ];
 

@@ -92,6 +92,25 @@ fn err(pos: usize, what: impl std::fmt::Display) -> Error {
     Error::msg(format!("cannot parse filter: column {pos}: {what}")).code(NSLS_ERROR)
 }
 
+/// A word that is no column, at `chars[start..end]`. After a comparison it was most likely
+/// meant as a string: the hint shows the expression with it quoted.
+fn unknown_word(chars: &[char], start: usize, end: usize, after_cmp: bool) -> Error {
+    let word: String = chars[start..end].iter().collect();
+    let e = err(start + 1, format!("unknown column '{word}'"));
+    if after_cmp {
+        let quoted: String = chars[..start]
+            .iter()
+            .chain(format!("\"{word}\"").chars().collect::<Vec<_>>().iter())
+            .chain(chars[end..].iter())
+            .collect();
+        e.hint(format!(
+            "strings need quotes inside the expression: -Q '{quoted}'"
+        ))
+    } else {
+        e.hint("nsls --list-columns lists the columns")
+    }
+}
+
 fn lex(src: &str) -> Result<Vec<(usize, Tok)>> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
@@ -187,10 +206,14 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>> {
                     "gt" => Tok::Cmp(Cmp::Gt),
                     "le" => Tok::Cmp(Cmp::Le),
                     "ge" => Tok::Cmp(Cmp::Ge),
-                    _ => Tok::Col(
-                        Col::from_name(&word)
-                            .ok_or_else(|| err(pos, format!("unknown column '{word}'")))?,
-                    ),
+                    _ => Tok::Col(Col::from_name(&word).ok_or_else(|| {
+                        unknown_word(
+                            &chars,
+                            start,
+                            i,
+                            matches!(out.last(), Some((_, Tok::Cmp(_)))),
+                        )
+                    })?),
                 };
                 out.push((pos, t));
             }

@@ -5,7 +5,9 @@
 //! | [`cli`] | the clap definition and its validation |
 //! | [`run`] | the steps: scan, resolve, rows, filter, tree, print |
 //! | [`scan`] | discovery: processes, threads, fds, bind mounts, ancestors |
+//! | [`sockets`] | the network namespaces of open sockets |
 //! | [`columns`] | the one table of columns |
+//! | [`container`] | the CONTAINER column: runtime and id from a cgroup path |
 //! | [`filter`] | `-Q` expressions |
 //! | [`output`] | table, raw, JSON, trees |
 //! | [`netnsid`] | NETNSID through rtnetlink |
@@ -14,16 +16,17 @@
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::parse_args;
-use nsutils_common::exit::{report, NSLS_ERROR};
+use nsutils_common::exit::report;
 
 pub mod cli;
 pub mod columns;
+pub mod container;
 pub mod filter;
 pub mod netnsid;
 pub mod output;
 pub mod run;
 pub mod scan;
+pub mod sockets;
 
 const PROG: &str = "nsls";
 
@@ -35,7 +38,7 @@ pub fn command() -> clap::Command {
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
-    match parse_args::<cli::Cli>(PROG, NSLS_ERROR) {
+    match cli::parse_from(std::env::args_os().collect()) {
         Ok(cli) => report(PROG, cli.validate().and_then(run::run)),
         Err(code) => code,
     }

@@ -16,10 +16,15 @@ use crate::scan::{self, kidx, Holder, Scan, ScanOpts, SOURCE_NAMES};
 
 /// Run the request.
 pub fn run(opts: Opts) -> Result<Outcome> {
+    let mut incomplete = None;
     let table = match opts.mode {
         Mode::ListColumns => list_columns(),
         Mode::Pids(pid) => pid_levels(pid)?,
-        Mode::Namespaces | Mode::Processes(_) => listing(&opts)?,
+        Mode::Namespaces | Mode::Processes(_) => {
+            let (t, note) = listing(&opts)?;
+            incomplete = note;
+            t
+        }
     };
     let key = match opts.mode {
         Mode::ListColumns => "columns",
@@ -27,6 +32,12 @@ pub fn run(opts: Opts) -> Result<Outcome> {
         _ => "namespaces",
     };
     print(&opts, key, &table)?;
+    // Only once the listing stands: an error about the input is never preceded by it.
+    if let Some(msg) = incomplete {
+        if std::io::stderr().is_terminal() {
+            warn("nsls", msg);
+        }
+    }
     Ok(Outcome::Code(0))
 }
 
@@ -43,8 +54,9 @@ fn print(opts: &Opts, key: &str, table: &Table) -> Result<()> {
         null: opts.null,
         width,
         tree: match opts.format {
-            // The flat array is the stable schema; rows nest only when a tree was asked for.
-            Format::Json => opts.tree.is_some() && opts.tree_explicit,
+            // As lsns: JSON nests like the table (the default process tree whenever COMMAND
+            // is shown), and an explicit --tree nests whatever the columns; -l is flat.
+            Format::Json => opts.tree.is_some() && (opts.tree_explicit || table.tree_col.is_some()),
             _ => opts.tree.is_some() && table.tree_col.is_some(),
         },
     };
@@ -201,13 +213,10 @@ impl Ctx {
             return c.clone();
         }
         let q = self.nsid_query.get_or_insert_with(|| NsIdQuery::new().ok());
-        let cell = match (q, ns.holder.path(ns.kind)) {
-            (Some(q), Some(path)) => match std::fs::File::open(&path) {
-                Ok(f) => match q.query(&f) {
-                    Ok(NetNsId::Id(n)) => Cell::Str(n.to_string()),
-                    Ok(NetNsId::Unassigned) => Cell::Str("unassigned".into()),
-                    Err(_) => Cell::Empty,
-                },
+        let cell = match (q, self.scan.open(i)) {
+            (Some(q), Some(f)) => match q.query(&f) {
+                Ok(NetNsId::Id(n)) => Cell::Str(n.to_string()),
+                Ok(NetNsId::Unassigned) => Cell::Str("unassigned".into()),
                 Err(_) => Cell::Empty,
             },
             _ => Cell::Empty,
@@ -284,6 +293,10 @@ impl Ctx {
                     (None, None) => Cell::Empty,
                 }
             }
+            Col::Pidino => pid
+                .and_then(pidfs_inode)
+                .map_or(Cell::Empty, |n| Cell::Num(n.into())),
+            Col::Container => pid.and_then(container).map_or(Cell::Empty, Cell::Str),
             Col::Nspid => match pid.and_then(scan::read_nspid) {
                 Some(v) => Cell::Nums(v.into_iter().map(i64::from).collect()),
                 None => Cell::Empty,
@@ -292,8 +305,29 @@ impl Ctx {
     }
 }
 
-/// The namespace listing, or the processes of one namespace.
-fn listing(opts: &Opts) -> Result<Table> {
+/// The container of process `pid`: its cgroup path, else its environment.
+fn container(pid: i32) -> Option<String> {
+    use crate::container::{from_cgroup, from_environ};
+    scan::read_proc_file(&format!("/proc/{pid}/cgroup"))
+        .and_then(|t| from_cgroup(&String::from_utf8_lossy(&t)))
+        .or_else(|| from_environ(&scan::read_proc_file(&format!("/proc/{pid}/environ"))?))
+}
+
+/// The pidfs inode of process `pid` (Linux 6.9+, where pidfds live on pidfs; before, every
+/// pidfd shares one anonymous inode, which names no process).
+fn pidfs_inode(pid: i32) -> Option<u64> {
+    const PIDFS_MAGIC: i64 = 0x5049_4446;
+    let fd = nsutils_common::pidfd::PidFd::open(pid).ok()?;
+    let fs = nix::sys::statfs::fstatfs(&fd).ok()?;
+    if fs.filesystem_type().0 as i64 != PIDFS_MAGIC {
+        return None;
+    }
+    fd.inode().ok()
+}
+
+/// The namespace listing, or the processes of one namespace, and what made it incomplete
+/// (processes that could not be read), if anything.
+fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
     let mut wanted: Vec<Col> = opts.columns.clone();
     if let Some(f) = &opts.filter {
         f.columns(&mut wanted);
@@ -304,10 +338,15 @@ fn listing(opts: &Opts) -> Result<Table> {
         kinds: opts.kinds,
         threads: !opts.shallow,
         fds: !opts.shallow,
+        sockets: !opts.shallow,
         mounts: true,
     };
+    if let Some(pid) = opts.task {
+        // What the user typed is checked before the scan, so its error comes alone.
+        task_exists(pid)?;
+    }
     let mut scan = Scan::run(&scan_opts)?;
-    report_unreadable(&scan, opts)?;
+    let incomplete = unreadable_note(&scan, opts)?;
     scan.discover_ancestors()?;
     if need_all {
         scan.resolve_all()?;
@@ -327,8 +366,16 @@ fn listing(opts: &Opts) -> Result<Table> {
     let mut rows: Vec<(usize, Option<i32>)> = match opts.mode {
         Mode::Processes(ino) => {
             let i = *ctx.scan.index.get(&ino).ok_or_else(|| {
+                let hint = match ctx.scan.unreadable.len() {
+                    0 => "give the inode of a namespace, as the NS column shows it".to_string(),
+                    n => format!(
+                        "give the inode of a namespace, as the NS column shows it; {n} \
+                         process{} could not be read (run as root to see theirs)",
+                        if n == 1 { "" } else { "es" }
+                    ),
+                };
                 Error::msg(format!("namespace {ino} not found"))
-                    .hint("give the inode of a namespace, as the NS column shows it")
+                    .hint(hint)
                     .code(NSLS_ERROR)
             })?;
             let k = kidx(ctx.scan.nss[i].kind);
@@ -377,7 +424,7 @@ fn listing(opts: &Opts) -> Result<Table> {
             t.heads[c].align = crate::columns::Align::Left;
         }
     }
-    Ok(t)
+    Ok((t, incomplete))
 }
 
 /// The parent row of every row, for the tree `mode`.
@@ -398,39 +445,82 @@ fn parents(
             .map(|&(_, p)| p.and_then(|p| by_pid.get(&scan.ppid(p)).copied()))
             .collect();
     }
+    if mode == TreeMode::Process {
+        return process_parents(scan, rows);
+    }
     let by_ino: HashMap<u64, usize> = rows
         .iter()
         .enumerate()
         .map(|(r, &(i, _))| (scan.nss[i].ino, r))
         .collect();
     rows.iter()
-        .map(|&(i, pid)| {
-            let (ino, kind) = (scan.nss[i].ino, scan.nss[i].kind);
-            match mode {
-                TreeMode::Owner => scan.nss[i].owner.and_then(|o| by_ino.get(&o).copied()),
-                TreeMode::Parent => scan.nss[i].parent.and_then(|p| by_ino.get(&p).copied()),
-                TreeMode::Process => {
-                    // The namespace of the same kind that the nearest ancestor process (the
-                    // shown process itself for a namespace held by another of its threads)
-                    // is in, when that one is listed too.
-                    let mut p = pid?;
-                    for _ in 0..4096 {
-                        if let Some(pr) = scan.proc(p) {
-                            let there = pr.ns[kidx(kind)];
-                            if there != ino && there != 0 {
-                                return by_ino.get(&there).copied();
-                            }
-                        }
-                        p = scan.ppid(p);
-                        if p <= 0 {
-                            return None;
-                        }
-                    }
-                    None
-                }
-            }
+        .map(|&(i, _)| match mode {
+            TreeMode::Owner => scan.nss[i].owner.and_then(|o| by_ino.get(&o).copied()),
+            _ => scan.nss[i].parent.and_then(|p| by_ino.get(&p).copied()),
         })
         .collect()
+}
+
+/// The process tree of the default layout. lsns's rule first: going through the rows in
+/// ascending inode order, a row nests under the last row before it whose PID is its PID's
+/// parent process (nsfs reuses inodes, so that may miss a parent listed after it). Where lsns
+/// leaves a row at the top, nsls nests it under the namespace of the same kind that its
+/// nearest ancestor process in another one is in (a thread-held namespace: the one its own
+/// process is in), when that one is listed.
+fn process_parents(scan: &mut Scan, rows: &[(usize, Option<i32>)]) -> Vec<Option<usize>> {
+    let is_in = |scan: &Scan, i: usize, p: i32| {
+        let ns = &scan.nss[i];
+        scan.proc(p)
+            .is_some_and(|pr| pr.ns[kidx(ns.kind)] == ns.ino)
+    };
+    let by_ino: HashMap<u64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(r, &(i, _))| (scan.nss[i].ino, r))
+        .collect();
+    // The last row so far with each PID (rows are in ascending inode order).
+    let mut by_pid: HashMap<i32, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, &(i, pid)) in rows.iter().enumerate() {
+        let Some(p) = pid else {
+            out.push(None);
+            continue;
+        };
+        let lsns = if is_in(scan, i, p) {
+            let parent = by_pid.get(&scan.ppid(p)).copied();
+            by_pid.insert(p, r);
+            parent
+        } else {
+            None
+        };
+        out.push(lsns.or_else(|| same_kind_ancestor(scan, i, p, &by_ino)));
+    }
+    out
+}
+
+/// The row of the namespace of `i`'s kind that the nearest of `p` and its ancestors that
+/// is not in `i` is in.
+fn same_kind_ancestor(
+    scan: &mut Scan,
+    i: usize,
+    p: i32,
+    by_ino: &HashMap<u64, usize>,
+) -> Option<usize> {
+    let (ino, k) = (scan.nss[i].ino, kidx(scan.nss[i].kind));
+    let mut p = p;
+    for _ in 0..4096 {
+        if let Some(pr) = scan.proc(p) {
+            let there = pr.ns[k];
+            if there != ino && there != 0 {
+                return by_ino.get(&there).copied();
+            }
+        }
+        p = scan.ppid(p);
+        if p <= 0 {
+            return None;
+        }
+    }
+    None
 }
 
 /// The namespaces of `-p PID`, which must have been read.
@@ -454,37 +544,52 @@ fn task_namespaces(scan: &Scan, pid: i32) -> Result<[u64; 8]> {
     Err(e)
 }
 
-/// Unreadable processes: a warning on stderr, or with `--strict` an error.
-fn report_unreadable(scan: &Scan, opts: &Opts) -> Result<()> {
-    let n = scan.unreadable.len();
-    if n == 0 {
-        return Ok(());
+/// `-p PID` names a process that exists (a zombie included); checked before the scan.
+fn task_exists(pid: i32) -> Result<()> {
+    match std::fs::symlink_metadata(format!("/proc/{pid}/ns")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::errno(
+            format!("cannot read the namespaces of process {pid}"),
+            nix::errno::Errno::ESRCH,
+        )
+        .hint("check the PID: the process does not exist or has exited")
+        .code(NSLS_ERROR)),
+        _ => Ok(()),
     }
-    let mut pids: Vec<String> = scan
-        .unreadable
-        .iter()
-        .take(8)
-        .map(|(p, _)| p.to_string())
-        .collect();
-    if n > 8 {
-        pids.push("…".into());
+}
+
+/// Processes (or their sockets) that could not be read: with `--strict` an error, else the
+/// warning that `run` prints once the listing stands — on a terminal only, where a person
+/// reads it; a script's stderr stays as clean as lsns leaves it.
+fn unreadable_note(scan: &Scan, opts: &Opts) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    for (list, what) in [
+        (&scan.unreadable, ""),
+        (&scan.sockets_unreadable, " (their sockets)"),
+    ] {
+        let n = list.len();
+        if n == 0 {
+            continue;
+        }
+        let mut pids: Vec<String> = list.iter().take(8).map(|(p, _)| p.to_string()).collect();
+        if n > 8 {
+            pids.push("…".into());
+        }
+        parts.push(format!(
+            "{n} process{}{what} could not be read ({} {}: {})",
+            if n == 1 { "" } else { "es" },
+            if n == 1 { "PID" } else { "PIDs" },
+            pids.join(" "),
+            list[0].1.desc()
+        ));
     }
-    let errno = scan.unreadable[0].1;
-    let msg = format!(
-        "{n} process{} could not be read ({}: {}), the listing is incomplete",
-        if n == 1 { "" } else { "es" },
-        if n == 1 { "PID" } else { "PIDs" }.to_string() + " " + &pids.join(" "),
-        errno.desc()
-    );
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let msg = format!("{}, the listing is incomplete", parts.join("; "));
     if opts.strict {
         return Err(Error::msg(msg)
             .hint("run as root, or without --strict to list what can be read")
             .code(NSLS_ERROR));
     }
-    if !matches!(opts.mode, Mode::Namespaces | Mode::Processes(_)) {
-        return Ok(());
-    }
-    warn("nsls", msg);
-    let _ = std::io::stderr().flush();
-    Ok(())
+    Ok(Some(msg))
 }

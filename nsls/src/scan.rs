@@ -8,6 +8,8 @@
 //!   `st_nlink` of `/proc/PID/task` says the process has more than one thread;
 //! * open file descriptors: `readlinkat(/proc/PID/fd, N)` reads `net:[4026532177]` for an
 //!   fd that refers to a namespace;
+//! * open sockets (`socket:[N]` links): the network namespace each is in
+//!   ([`crate::sockets`]), for a namespace that only a socket keeps alive;
 //! * nsfs bind mounts in our mount namespace (`/proc/self/mountinfo`, e.g. `/run/netns/*`);
 //! * ancestors that nothing else holds, through `NS_GET_PARENT` and `NS_GET_USERNS`
 //!   ([`Scan::resolve`]), walked for user and pid namespaces, for namespaces without a
@@ -20,16 +22,17 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
+use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::{NSLS_ERROR, NSLS_UNSUPPORTED};
 use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::NsFile;
 use nsutils_common::{sys, Error, NsKind, Result};
+
+use crate::sockets::{parse_socket_link, Sockets, Stop};
 
 /// Found as a process's namespace.
 pub const SRC_PROCESS: u8 = 1;
@@ -43,12 +46,15 @@ pub const SRC_MOUNT: u8 = 16;
 pub const SRC_PARENT: u8 = 32;
 /// Found as the owner of another namespace (`NS_GET_USERNS`).
 pub const SRC_OWNER: u8 = 64;
+/// Found as the network namespace of an open socket of a process in another one.
+pub const SRC_SOCKET: u8 = 128;
 
 /// The names of the sources, in bit order, as the SOURCE column prints them.
-pub const SOURCE_NAMES: [(u8, &str); 6] = [
+pub const SOURCE_NAMES: [(u8, &str); 7] = [
     (SRC_PROCESS, "process"),
     (SRC_THREAD, "thread"),
     (SRC_FD, "fd"),
+    (SRC_SOCKET, "socket"),
     (SRC_MOUNT, "mount"),
     (SRC_PARENT, "parent"),
     (SRC_OWNER, "owner"),
@@ -74,6 +80,9 @@ pub enum Holder {
     Thread(i32, i32),
     /// `/proc/PID/fd/FD`.
     Fd(i32, i32),
+    /// Socket `sock` (its inode) at fd `fd` of process `pid`, for a network namespace: it
+    /// has no path; [`crate::sockets::reopen`] opens it again.
+    Socket(i32, i32, u64),
     /// A bind mount.
     Mount(PathBuf),
     /// Only reachable through another namespace (an ancestor).
@@ -89,6 +98,7 @@ impl Holder {
             Holder::Thread(..) => 1,
             Holder::Mount(_) => 2,
             Holder::Fd(..) => 3,
+            Holder::Socket(..) => 4,
             Holder::None => 5,
         }
     }
@@ -100,7 +110,7 @@ impl Holder {
             Holder::Thread(p, t) => format!("/proc/{p}/task/{t}/ns/{kind}"),
             Holder::Fd(p, fd) => format!("/proc/{p}/fd/{fd}"),
             Holder::Mount(m) => return Some(m.clone()),
-            Holder::None => return None,
+            Holder::Socket(..) | Holder::None => return None,
         }))
     }
 }
@@ -149,6 +159,8 @@ pub struct ScanOpts {
     pub threads: bool,
     /// Look at open file descriptors.
     pub fds: bool,
+    /// Look at the network namespaces of open sockets (with `fds`).
+    pub sockets: bool,
     /// Look at nsfs bind mounts.
     pub mounts: bool,
 }
@@ -173,6 +185,10 @@ pub struct Scan {
     pub procs: Vec<Proc>,
     /// Processes that could not be read, with the errno.
     pub unreadable: Vec<(i32, Errno)>,
+    /// Processes whose sockets could not be looked at (no ptrace access), with the errno.
+    pub sockets_unreadable: Vec<(i32, Errno)>,
+    /// What is known about sockets.
+    pub sockets: Sockets,
     stats: HashMap<i32, Option<Stat>>,
     uids: HashMap<i32, Option<u32>>,
 }
@@ -189,6 +205,15 @@ fn decimal(mut n: u32, buf: &mut [u8; 16]) -> &[u8] {
         }
     }
     &buf[i..]
+}
+
+/// An unsigned number in decimal as a C string in `buf`.
+fn cname(n: u32, buf: &mut [u8; 17]) -> &CStr {
+    let mut d = [0u8; 16];
+    let digits = decimal(n, &mut d);
+    buf[..digits.len()].copy_from_slice(digits);
+    buf[digits.len()] = 0;
+    CStr::from_bytes_with_nul(&buf[..=digits.len()]).unwrap_or(c"0")
 }
 
 fn parse_name(name: &[u8]) -> Option<i32> {
@@ -238,6 +263,11 @@ impl Scan {
         numeric_entries(&procfd, c".", &mut dirbuf, &mut pids)
             .map_err(|e| Error::errno("cannot read /proc", e).code(NSLS_ERROR))?;
         let mut names = Vec::new();
+        let mut socks = Vec::new();
+        if opts.fds && opts.sockets && opts.kinds[kidx(NsKind::Net)] {
+            let own = fstatat(&procfd, c"self/ns/net", AtFlags::empty()).ok();
+            s.sockets = Sockets::new(own.map(|st| st.st_ino));
+        }
         s.procs.reserve(pids.len());
         s.index.reserve(pids.len() / 2 + 64);
         s.nss.reserve(pids.len() / 2 + 64);
@@ -287,25 +317,32 @@ impl Scan {
                 }
             }
             if opts.fds {
-                s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names);
+                s.scan_fds(&dfd, pid, opts, &mut dirbuf, &mut names, &mut socks);
+                s.scan_sockets(&p, &socks);
             }
             s.procs.push(p);
         }
         if opts.mounts {
-            // Without a readable mount table only the mounts are missing, not the listing.
-            if let Ok(mounts) = mountinfo::read_self() {
-                for m in mounts {
-                    if let Some((k, ino)) = m.nsfs_target() {
-                        if opts.kinds[kidx(k)] {
-                            let path = m.mount_point.clone();
-                            let i = s.add(ino, k, SRC_MOUNT, || Holder::Mount(path));
-                            s.nss[i].mounts.push(m.mount_point);
-                        }
-                    }
+            s.scan_mounts(opts);
+        }
+        Ok(s)
+    }
+
+    /// nsfs bind mounts in our mount namespace. Without a readable mount table only the
+    /// mounts are missing, not the listing.
+    fn scan_mounts(&mut self, opts: &ScanOpts) {
+        let Ok(mounts) = mountinfo::read_self() else {
+            return;
+        };
+        for m in mounts {
+            if let Some((k, ino)) = m.nsfs_target() {
+                if opts.kinds[kidx(k)] {
+                    let path = m.mount_point.clone();
+                    let i = self.add(ino, k, SRC_MOUNT, || Holder::Mount(path));
+                    self.nss[i].mounts.push(m.mount_point);
                 }
             }
         }
-        Ok(s)
     }
 
     /// Find or add a namespace, marking how it was found.
@@ -391,18 +428,62 @@ impl Scan {
         opts: &ScanOpts,
         dirbuf: &mut Vec<u8>,
         fds: &mut Vec<i32>,
+        socks: &mut Vec<(i32, u64)>,
     ) {
+        socks.clear();
         let Ok(fddir) = numeric_entries(dfd, c"fd", dirbuf, fds) else {
             return;
         };
-        let mut buf = [0u8; 16];
+        let want_socks = opts.sockets && opts.kinds[kidx(NsKind::Net)];
+        let mut name = [0u8; 17];
+        let mut text = [0u8; 64];
         for &fd in fds.iter() {
-            let Ok(target) = readlinkat(&fddir, decimal(fd as u32, &mut buf)) else {
+            // Namespace and socket links are short (`net:[4026531840]`); a longer one is
+            // a path, cut here and no match.
+            let Ok(n) = sys::readlinkat_into(fddir.as_fd(), cname(fd as u32, &mut name), &mut text)
+            else {
                 continue;
             };
-            if let Some((k, ino)) = parse_ns_link(target.as_bytes()) {
+            let link = &text[..n];
+            if want_socks {
+                if let Some(sock) = parse_socket_link(link) {
+                    socks.push((fd, sock));
+                    continue;
+                }
+            }
+            if let Some((k, ino)) = parse_ns_link(link) {
                 if opts.kinds[kidx(k)] {
                     self.add(ino, k, SRC_FD, || Holder::Fd(pid, fd));
+                }
+            }
+        }
+    }
+
+    /// The network namespaces of the sockets `socks` (fd, socket inode) of process `p`; one
+    /// in which `p` itself is not is added as socket-held.
+    fn scan_sockets(&mut self, p: &Proc, socks: &[(i32, u64)]) {
+        let own = p.ns[kidx(NsKind::Net)];
+        let mut pidfd: Option<OwnedFd> = None;
+        for &(fd, sock) in socks {
+            if pidfd.is_none() {
+                match sys::pidfd_open(p.pid) {
+                    Ok(f) => pidfd = Some(f),
+                    Err(_) => return, // gone
+                }
+            }
+            let Some(pfd) = pidfd.as_ref() else { return };
+            match self.sockets.netns(pfd.as_fd(), fd, sock) {
+                Ok(Some(ns)) if ns != own => {
+                    let pid = p.pid;
+                    self.add(ns, NsKind::Net, SRC_SOCKET, || {
+                        Holder::Socket(pid, fd, sock)
+                    });
+                }
+                Ok(_) => {}
+                Err(Stop::Gone) => return,
+                Err(Stop::Denied(e)) => {
+                    self.sockets_unreadable.push((p.pid, e));
+                    return;
                 }
             }
         }
@@ -445,8 +526,11 @@ impl Scan {
     }
 
     /// Open a namespace through whatever holds it.
-    fn open(&self, i: usize) -> Option<NsFile> {
+    pub fn open(&self, i: usize) -> Option<NsFile> {
         let ns = &self.nss[i];
+        if let Holder::Socket(pid, fd, sock) = ns.holder {
+            return crate::sockets::reopen(pid, fd, sock, ns.ino);
+        }
         let path = ns.holder.path(ns.kind)?;
         NsFile::open(&path, Some(ns.kind)).ok()
     }
@@ -604,7 +688,7 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
 /// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
 /// `statx` and a final empty `read`, a third more syscalls on the scan's hottest file reads.
 /// A read that leaves room in the buffer got the whole file (procfs fills what it can).
-fn read_proc_file(path: &str) -> Option<Vec<u8>> {
+pub fn read_proc_file(path: &str) -> Option<Vec<u8>> {
     let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
     let mut data = vec![0u8; 4096];
     let mut len = 0;
@@ -681,6 +765,9 @@ mod tests {
         assert_eq!(decimal(0, &mut b), b"0");
         assert_eq!(decimal(4026531837, &mut b), b"4026531837");
         assert_eq!(parse_name(b"123"), Some(123));
+        let mut c = [0u8; 17];
+        assert_eq!(cname(4294967295, &mut c), c"4294967295");
+        assert_eq!(cname(7, &mut c), c"7");
         assert_eq!(parse_name(b"self"), None);
     }
 

@@ -207,7 +207,8 @@ pub struct Extras {
     /// Persist every namespace created as DIR/KIND (DIR is created if missing)
     #[arg(long, value_name = "DIR")]
     pub persist: Option<PathBuf>,
-    /// Write the host PID of the process running the command (or of the init) to FILE
+    /// Write the host PID of the process running the command (or of the init) to FILE,
+    /// removed once it has exited (implies --fork)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
     /// Write a JSON object (child-pid, KIND-namespace inodes) to fd N once set up

@@ -7,6 +7,7 @@ use std::os::fd::OwnedFd;
 use nix::fcntl::AtFlags;
 use nsutils_common::{Error, NsKind, Result};
 
+use crate::helper::Helper;
 use crate::plan::Plan;
 
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
@@ -31,10 +32,15 @@ fn write_fd(fd: OwnedFd, data: &[u8], what: &str) -> Result<()> {
 }
 
 /// Pid file, info and ready, for `pid` (the process that runs the command, or the init).
-/// The fds are closed afterwards, so a caller reading to EOF gets it now.
-pub fn announce(plan: &mut Plan, pid: i32) -> Result<()> {
+/// The fds are closed afterwards, so a caller reading to EOF gets it now. The pid file is
+/// renamed into place by the helper when there is one (it kept the caller's credentials).
+pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Result<()> {
     if let Some(pf) = plan.pid_file.as_mut() {
-        pf.write(pid)?;
+        pf.fill(pid)?;
+        match helper {
+            Some(h) => h.place_pid_file()?,
+            None => pf.place()?,
+        }
     }
     if let (Some(fd), Some(proc)) = (plan.info_fd.take(), plan.proc_dir.as_ref()) {
         let mut json = info_json(pid, &plan.kinds, proc)?;

@@ -4,17 +4,20 @@
 //! bind-mounting `/proc/NSRUN/ns/X` in the caller's mount namespace, before the command
 //! starts. It lingers until the command has been executed, and undoes the persisting if a
 //! later step fails — or if nsrun dies (even by SIGKILL) first, removing then also the pid
-//! file nsrun created.
+//! file nsrun made (or its temporary file), if it is still the file nsrun made.
 //!
 //! It is a grandchild (forked twice), so that the command nsrun may exec into never finds an
 //! unexpected child of its own. Two pipes connect it to nsrun:
 //!
 //! * nsrun → helper: `U` once nsrun has unshared (maps, and persisting every kind but pid);
 //!   `P` once nsrun has forked the first process of the new PID namespace (persisting pid:
-//!   its `pid_for_children` link cannot be opened before that process exists); later `C`
+//!   its `pid_for_children` link cannot be opened before that process exists); `F` once
+//!   nsrun has written the PID into the pid file's temporary file (renaming it into place
+//!   takes the caller's credentials: root in a new user namespace may no longer write a
+//!   directory it does not own); later `C`
 //!   (the command is being executed) or `A` (abort). At EOF the helper keeps what it did
 //!   only if the last verdict was `C`.
-//! * helper → nsrun: `K` (done) or `E` + message + `\n` + hint + NUL for each `U`/`P`; EOF
+//! * helper → nsrun: `K` (done) or `E` + message + `\n` + hint + NUL for each `U`/`P`/`F`; EOF
 //!   once it has finished, undo included — nsrun waits for that EOF before reporting a
 //!   failure, so nothing of ours is left when it exits.
 
@@ -22,11 +25,13 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::fcntl::OFlag;
 use nsutils_common::idmap::{write_map_with_helper, MapKind, ProcRoot};
-use nsutils_common::mount::{persist, prepare_netns_dir, Persisted};
+use nsutils_common::mount::{persist, persist_in, prepare_netns_dir, Persisted};
 use nsutils_common::nsfs::proc_ns_path;
+use nsutils_common::safefile::{Dir, MadeDir, Mark};
 use nsutils_common::spawn::{self, ForkResult};
 use nsutils_common::{sys, Error, NsKind, Result};
 
@@ -46,10 +51,10 @@ struct Work {
     persist: Vec<Persist>,
     persist_dir: Option<PathBuf>,
     is_root: bool,
-    /// The pid file nsrun created: removed with the rest when the command never ran.
-    pid_file: Option<PathBuf>,
+    /// The pid file nsrun makes: removed with the rest when the command never ran.
+    pid_file: Option<Mark>,
     /// Our copies of `--info-fd` and friends: closed in the helper, so a caller waiting for
-    /// EOF on one is not kept waiting by it.
+    /// EOF on one is not kept waiting by it; and the pid file's, which it does not need.
     user_fds: Vec<i32>,
 }
 
@@ -68,15 +73,12 @@ impl Helper {
             persist: plan.persist.clone(),
             persist_dir: plan.persist_dir.clone(),
             is_root: plan.is_root,
-            pid_file: plan
-                .pid_file
-                .as_ref()
-                .and_then(|p| p.created_path())
-                .map(Path::to_path_buf),
+            pid_file: plan.pid_file.as_ref().map(|p| p.mark()),
             user_fds: [&plan.info_fd, &plan.block_fd, &plan.ready_fd]
                 .into_iter()
                 .flatten()
                 .map(|fd| fd.as_raw_fd())
+                .chain(plan.pid_file.iter().flat_map(|p| p.raw_fds()))
                 .collect(),
         };
         let nsrun = nix::unistd::getpid().as_raw();
@@ -116,6 +118,11 @@ impl Helper {
     /// The first process of the new PID namespace exists: persist the PID namespace.
     pub fn forked(&mut self) -> Result<()> {
         self.ask(b'P')
+    }
+
+    /// The pid file's temporary file holds the PID: rename it into place.
+    pub fn place_pid_file(&mut self) -> Result<()> {
+        self.ask(b'F')
     }
 
     fn ask(&mut self, what: u8) -> Result<()> {
@@ -191,6 +198,7 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
         let res = match b[0] {
             b'U' => do_work(work, nsrun, &mut done, false),
             b'P' => do_work(work, nsrun, &mut done, true),
+            b'F' => work.pid_file.as_ref().map_or(Ok(()), Mark::place),
             other => {
                 verdict = Some(other);
                 continue;
@@ -209,9 +217,11 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
     if verdict != Some(b'C') {
         done.undo();
         if let Some(p) = &work.pid_file {
-            let _ = std::fs::remove_file(p);
+            p.remove();
         }
     }
+    // Our fds on the directories go before nsrun hears that we are done.
+    drop(done);
     drop(to_nsrun);
     0
 }
@@ -220,7 +230,9 @@ fn helper_main(work: &Work, nsrun: i32, mut from_nsrun: File, mut to_nsrun: File
 #[derive(Default)]
 struct Done {
     mounts: Vec<Persisted>,
-    dir: Option<PathBuf>,
+    /// `--persist=DIR`, opened (or created) once; its files are made relative to it.
+    dir: Option<Rc<Dir>>,
+    made_dir: Option<MadeDir>,
 }
 
 impl Done {
@@ -228,8 +240,9 @@ impl Done {
         while let Some(p) = self.mounts.pop() {
             let _ = p.undo();
         }
-        if let Some(d) = self.dir.take() {
-            let _ = std::fs::remove_dir(d);
+        self.dir = None;
+        if let Some(d) = self.made_dir.take() {
+            d.remove();
         }
     }
 }
@@ -245,9 +258,7 @@ fn write_map(work: &Work, nsrun: i32, kind: MapKind, m: &MapPlan) -> Result<()> 
 fn do_work(work: &Work, nsrun: i32, done: &mut Done, pid_phase: bool) -> Result<()> {
     if pid_phase {
         for p in work.persist.iter().filter(|p| p.kind == NsKind::Pid) {
-            let source = proc_ns_path(Some(nsrun), p.kind, true);
-            done.mounts
-                .push(persist(&source, &p.target, p.kind, false)?);
+            persist_one(nsrun, p, done)?;
         }
         return Ok(());
     }
@@ -258,20 +269,31 @@ fn do_work(work: &Work, nsrun: i32, done: &mut Done, pid_phase: bool) -> Result<
         write_map(work, nsrun, MapKind::Gid, m)?;
     }
     if let Some(dir) = &work.persist_dir {
-        match std::fs::create_dir(dir) {
-            Ok(()) => done.dir = Some(dir.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::os(format!("cannot create {}", dir.display()), e)),
-        }
+        // mkdir's usual 0777 less the umask, as before.
+        let (d, made) = Dir::create_or_open(dir, 0o777).map_err(|e| e.context("--persist"))?;
+        done.dir = Some(Rc::new(d));
+        done.made_dir = made;
     }
     if work.persist.iter().any(|p| p.netns_name) {
         prepare_netns_dir()?;
     }
     for p in work.persist.iter().filter(|p| p.kind != NsKind::Pid) {
-        // time: the namespace the command will be in is nsrun's *_for_children.
-        let source = proc_ns_path(Some(nsrun), p.kind, true);
-        done.mounts
-            .push(persist(&source, &p.target, p.kind, p.netns_name)?);
+        persist_one(nsrun, p, done)?;
     }
+    Ok(())
+}
+
+/// Bind `p`'s namespace of nsrun onto its file: `--persist=DIR`'s relative to the directory
+/// opened once, the others by their own path.
+fn persist_one(nsrun: i32, p: &Persist, done: &mut Done) -> Result<()> {
+    // pid and time: the namespace the command will be in is nsrun's *_for_children.
+    let source = proc_ns_path(Some(nsrun), p.kind, true);
+    let persisted = match (&done.dir, p.in_dir) {
+        (Some(dir), true) => {
+            persist_in(&source, Rc::clone(dir), p.kind.proc_name().as_ref(), p.kind)?
+        }
+        _ => persist(&source, &p.target, p.kind, p.netns_name)?,
+    };
+    done.mounts.push(persisted);
     Ok(())
 }

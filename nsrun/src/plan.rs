@@ -2,12 +2,10 @@
 //! `unshare`. Implied options are applied, id maps are built (subordinate ids looked up, the
 //! caller's own single id punched into ranges), persist targets are resolved and their
 //! directories checked, user-named fds are duplicated, the pid file is opened. Bad input
-//! therefore fails here, with nothing changed — except the pid file, which [`PidFile`]
-//! removes again on any later failure.
+//! therefore fails here, with nothing changed — except the pid file's temporary file, which
+//! [`PidFile`] removes again on any later failure.
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{Seek, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +14,7 @@ use nsutils_common::cli::TimeOffset;
 use nsutils_common::idmap::{find_subids, IdMap, IdRange, MapKind, ProcRoot};
 use nsutils_common::mount::Propagation;
 use nsutils_common::nsfs::resolve_ns_arg;
+use nsutils_common::safefile::{self, PidFile};
 use nsutils_common::{spawn, sys, Error, NsKind, Result};
 
 use crate::cli::{Cli, MapSpec, SetGroups, Single};
@@ -30,6 +29,8 @@ pub struct Persist {
     /// A `--net=NAME` under `/run/netns`: must not exist yet, and `/run/netns` is set up as
     /// `ip netns add` does.
     pub netns_name: bool,
+    /// One of `--persist=DIR`'s files, `DIR/<kind>`: opened relative to the directory.
+    pub in_dir: bool,
 }
 
 /// A uid or gid map and who writes it.
@@ -41,46 +42,6 @@ pub struct MapPlan {
     /// the caller is root — because it has ranges. Otherwise it is the caller's single id,
     /// which nsrun writes itself.
     pub by_helper: bool,
-}
-
-/// The pid file, opened (and created if missing) before anything else changes, removed
-/// again on failure if we created it.
-#[derive(Debug)]
-pub struct PidFile {
-    path: PathBuf,
-    file: File,
-    created: bool,
-    keep: bool,
-}
-
-impl PidFile {
-    /// Write the PID (replacing what the file held).
-    pub fn write(&mut self, pid: i32) -> Result<()> {
-        let err = |e| Error::os(format!("cannot write pid file {}", self.path.display()), e);
-        self.file.set_len(0).map_err(err)?;
-        self.file.rewind().map_err(err)?;
-        self.file
-            .write_all(format!("{pid}\n").as_bytes())
-            .map_err(err)
-    }
-
-    /// The command runs: leave the file in place.
-    pub fn keep(&mut self) {
-        self.keep = true;
-    }
-
-    /// Its path when nsrun created it (and so must remove it if the command never runs).
-    pub fn created_path(&self) -> Option<&Path> {
-        self.created.then_some(self.path.as_path())
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        if self.created && !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }
 
 /// How the command's environment is built.
@@ -149,7 +110,8 @@ pub struct Plan {
     pub boottime: Option<TimeOffset>,
     /// The command's environment.
     pub env: EnvPolicy,
-    /// `--pid-file`.
+    /// `--pid-file`: checked and its temporary file made; written once the command's
+    /// process exists, removed (if still ours) when nsrun exits.
     pub pid_file: Option<PidFile>,
     /// `--info-fd` (our duplicate).
     pub info_fd: Option<OwnedFd>,
@@ -169,14 +131,12 @@ pub struct Plan {
 
 impl Plan {
     /// Whether a helper process must stay in the caller's namespaces: to write range maps
-    /// or to persist namespaces from outside — or to remove the pid file we created should
-    /// nsrun be killed (SIGKILL) before the command runs: nothing else outlives nsrun.
+    /// or to persist namespaces from outside — or to remove the pid file (or its temporary
+    /// file) should nsrun be killed (SIGKILL) before the command runs: nothing else outlives
+    /// nsrun.
     pub fn needs_helper(&self) -> bool {
         !self.persist.is_empty()
-            || self
-                .pid_file
-                .as_ref()
-                .is_some_and(|p| p.created_path().is_some())
+            || self.pid_file.is_some()
             || self.uid_map.as_ref().is_some_and(|m| m.by_helper)
             || self.gid_map.as_ref().is_some_and(|m| m.by_helper)
     }
@@ -321,35 +281,28 @@ impl Plan {
                     kind: *kind,
                     target,
                     netns_name,
+                    in_dir: false,
                 });
             }
         }
         let persist_dir = x.persist.clone();
         if let Some(dir) = &persist_dir {
-            match dir.symlink_metadata() {
-                Ok(_) if !dir.is_dir() => {
-                    return Err(Error::msg(format!(
-                        "--persist={}: not a directory",
-                        dir.display()
-                    )));
-                }
-                Ok(_) => {}
-                Err(_) => {
-                    let parent = parent_of(dir);
-                    if !parent.is_dir() {
-                        return Err(Error::msg(format!(
-                            "--persist={}: directory {} does not exist",
-                            dir.display(),
-                            parent.display()
-                        )));
-                    }
-                }
+            let parent = parent_of(dir);
+            if !parent.is_dir() {
+                return Err(Error::msg(format!(
+                    "--persist={}: directory {} does not exist",
+                    dir.display(),
+                    parent.display()
+                )));
             }
+            // Not a symlink, a file or another user's directory in /tmp.
+            safefile::check(dir, true).map_err(|e| e.context("--persist"))?;
             for kind in &kinds {
                 persist.push(Persist {
                     kind: *kind,
                     target: dir.join(kind.proc_name()),
                     netns_name: false,
+                    in_dir: true,
                 });
             }
         }
@@ -409,7 +362,10 @@ impl Plan {
                 .map_err(|e| Error::errno("cannot open /proc", e))?,
             ),
         };
+        // With a pid file nsrun stays to remove it once the command has exited, as daemons
+        // do theirs: a pid file naming a dead (or reused) PID is worse than none.
         let fork = cli.fork
+            || x.pid_file.is_some()
             || creates(NsKind::Pid)
             || cli.kill_child.is_some()
             || cli.forward_signals
@@ -420,7 +376,7 @@ impl Plan {
         // Last, as it is the only step that leaves something behind (removed on failure).
         let pid_file = match &x.pid_file {
             None => None,
-            Some(path) => Some(open_pid_file(path)?),
+            Some(path) => Some(PidFile::prepare(path).map_err(|e| e.context("--pid-file"))?),
         };
 
         Ok(Plan {
@@ -482,31 +438,16 @@ fn parent_of(p: &Path) -> PathBuf {
 
 fn check_dir_of(kind: NsKind, target: &Path) -> Result<()> {
     let dir = parent_of(target);
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::msg(format!(
+    if !dir.is_dir() {
+        return Err(Error::msg(format!(
             "cannot persist the {kind} namespace at {}: directory {} does not exist",
             target.display(),
             dir.display()
-        )))
+        )));
     }
-}
-
-fn open_pid_file(path: &Path) -> Result<PidFile> {
-    let existed = path.symlink_metadata().is_ok();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| Error::os(format!("cannot open pid file {}", path.display()), e))?;
-    Ok(PidFile {
-        path: path.to_path_buf(),
-        file,
-        created: !existed,
-        keep: false,
-    })
+    // A planted symlink, FIFO or file: refused now, before anything changes.
+    safefile::check(target, false)
+        .map_err(|e| e.context(format!("cannot persist the {kind} namespace")))
 }
 
 /// Whose subordinate ids the maps may use.

@@ -185,8 +185,8 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
             if let Some(h) = helper {
                 h.forget();
             }
-            if let Some(pf) = plan.pid_file.as_mut() {
-                pf.keep(); // the parent owns it
+            if let Some(pf) = plan.pid_file.take() {
+                pf.disown(); // the parent owns it
             }
             nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
                 .map_err(|e| Error::errno("cannot unblock signals", e))?;
@@ -249,7 +249,9 @@ fn parent(
             Some(h) if plan.persists_pid() => h.forked(),
             _ => Ok(()),
         };
-        if let Err(e) = persisted.and_then(|()| handoff::announce(&mut plan, child)) {
+        let announced =
+            persisted.and_then(|()| handoff::announce(&mut plan, child, helper.as_mut()));
+        if let Err(e) = announced {
             let _ = sys::kill(child, libc::SIGKILL);
             let _ = spawn::wait_for(child);
             drop(helper);
@@ -260,12 +262,10 @@ fn parent(
     if read_byte(&mut status).is_some() {
         return child_failed(helper);
     }
-    // EOF: the command has been executed. Keep what was persisted and the pid file.
+    // EOF: the command has been executed. Keep what was persisted; the pid file stays
+    // while the command runs and goes (when `plan` drops) once it has exited.
     if let Some(h) = helper {
         h.commit();
-    }
-    if let Some(pf) = plan.pid_file.as_mut() {
-        pf.keep();
     }
     wait::wait(child, plan.timeout, signals.as_ref())
 }
@@ -281,7 +281,7 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
                 return Ok(Outcome::Code(TOOL_FAILURE));
             }
         }
-        None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw())?,
+        None => handoff::announce(&mut plan, nix::unistd::getpid().as_raw(), helper.as_mut())?,
     }
     match sync.as_mut() {
         Some(s) => s.block(&mut plan)?,

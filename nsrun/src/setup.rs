@@ -3,10 +3,14 @@
 //! and working directory, `/proc` and binfmt_misc mounts, user and group, capabilities and
 //! the environment.
 
+use std::io::Write;
 use std::path::Path;
 
+use nix::fcntl::{open, openat, OFlag};
 use nix::mount::{mount, MsFlags};
+use nix::sys::stat::Mode;
 use nsutils_common::idmap::{MapKind, ProcRoot};
+use nsutils_common::safefile::Dir;
 use nsutils_common::{sys, Error, Result};
 
 use crate::plan::Plan;
@@ -58,47 +62,88 @@ pub fn loopback() -> Result<()> {
         .map_err(|e| e.hint("use --no-loopback to leave it down"))
 }
 
-fn mount_fs(fstype: &str, dir: &Path) -> Result<()> {
-    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    mount(Some(fstype), dir, Some(fstype), flags, None::<&str>)
-        .map_err(|e| Error::errno(format!("cannot mount {fstype} on {}", dir.display()), e))?;
-    // As unshare does: the new mount itself is private, whatever --propagation said.
-    mount(
-        None::<&str>,
-        dir,
-        None::<&str>,
-        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
-        None::<&str>,
+/// Mount a fresh `fstype` on the directory `dir`, opened with [`Dir`]'s walk and never through
+/// a symlink as its last component; the mount goes onto that directory (as the working
+/// directory, `.`), not onto the path again. Returns the new mount's root.
+fn mount_fs(fstype: &str, dir: &Path) -> Result<Dir> {
+    let what = || format!("cannot mount {fstype} on {}", dir.display());
+    let (parent, name) = Dir::parent_of(dir, what)?;
+    let (target, target_id) = parent.open_dir_entry(&name, dir, what)?;
+    let cwd = open(
+        ".",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
     )
-    .map_err(|e| Error::errno(format!("cannot make {} private", dir.display()), e))
+    .map_err(|e| Error::errno(what(), e))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let res = nix::unistd::fchdir(target.fd())
+        .and_then(|()| mount(Some(fstype), ".", Some(fstype), flags, None::<&str>))
+        .map_err(|e| Error::errno(what(), e))
+        .and_then(|()| {
+            // The name now leads to the new mount's root (a lookup crosses mount points).
+            let (root, root_id) = parent.open_dir_entry(&name, dir, what)?;
+            if root_id == target_id {
+                return Err(Error::msg(format!("{}: the mount went elsewhere", what())));
+            }
+            // As unshare does: the new mount itself is private, whatever --propagation said.
+            nix::unistd::fchdir(root.fd())
+                .and_then(|()| {
+                    mount(
+                        None::<&str>,
+                        ".",
+                        None::<&str>,
+                        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+                        None::<&str>,
+                    )
+                })
+                .map_err(|e| Error::errno(format!("cannot make {} private", dir.display()), e))?;
+            Ok(root)
+        });
+    nix::unistd::fchdir(&cwd)
+        .map_err(|e| Error::errno("cannot return to the working directory", e))?;
+    res
+}
+
+/// `chdir` into a directory the user named (`what` names the step in errors), resolved by
+/// [`Dir::open`]'s walk: a symlink on the way is followed only where the kernel's
+/// protected_symlinks rule would.
+fn change_dir(dir: &Path, what: impl Fn() -> String) -> Result<()> {
+    let d = Dir::open_as(dir, &what)?;
+    nix::unistd::fchdir(d.fd()).map_err(|e| Error::errno(what(), e))
 }
 
 /// Root and working directory, then the filesystems mounted for the command (after the
 /// fork, so `/proc` shows the new PID namespace; after chroot, so they land inside it).
 pub fn filesystems(plan: &Plan) -> Result<()> {
+    let cd = |wd: &Path| format!("cannot change directory to {}", wd.display());
     if let Some(root) = &plan.root {
-        nix::unistd::chroot(root)
-            .map_err(|e| Error::errno(format!("cannot change root to {}", root.display()), e))?;
+        let what = || format!("cannot change root to {}", root.display());
+        change_dir(root, what)?;
+        nix::unistd::chroot(".").map_err(|e| Error::errno(what(), e))?;
         let wd = plan.wd.as_deref().unwrap_or(Path::new("/"));
-        nix::unistd::chdir(wd)
-            .map_err(|e| Error::errno(format!("cannot change directory to {}", wd.display()), e))?;
+        change_dir(wd, || cd(wd))?;
     } else if let Some(wd) = &plan.wd {
-        nix::unistd::chdir(wd)
-            .map_err(|e| Error::errno(format!("cannot change directory to {}", wd.display()), e))?;
+        change_dir(wd, || cd(wd))?;
     }
     if let Some(dir) = &plan.mount_proc {
         mount_fs("proc", dir)?;
     }
     if let Some(dir) = &plan.mount_binfmt {
-        mount_fs("binfmt_misc", dir)?;
+        let root = mount_fs("binfmt_misc", dir)?;
         if let Some(interp) = &plan.load_interp {
+            // In the binfmt_misc just mounted, whatever `dir` leads to by now.
             let reg = dir.join("register");
-            std::fs::write(&reg, interp.as_bytes()).map_err(|e| {
-                Error::os(
-                    format!("cannot register an interpreter in {}", reg.display()),
-                    e,
-                )
-            })?;
+            let what = || format!("cannot register an interpreter in {}", reg.display());
+            let fd = openat(
+                root.fd(),
+                "register",
+                OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| Error::errno(what(), e))?;
+            std::fs::File::from(fd)
+                .write_all(interp.as_bytes())
+                .map_err(|e| Error::os(what(), e))?;
         }
     }
     Ok(())

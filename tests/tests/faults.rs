@@ -507,7 +507,16 @@ fn sigkill_while_newuidmap_runs_leaves_nothing() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(pf.exists(), "the pid file exists during setup");
+    // The pid file is written whole once the command's process exists; during setup there
+    // is its temporary file (`.pf.*.tmp`), which the helper must take away too.
+    let tmp_exists = std::fs::read_dir(d)
+        .expect("read dir")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(".pf."));
+    assert!(
+        tmp_exists && !pf.exists(),
+        "the pid file's temporary file exists during setup"
+    );
     // Through setpriv, the Bg's pid is nsrun itself (setpriv execs it).
     bg.signal(libc::SIGKILL);
     let out = bg.wait(Duration::from_secs(20));

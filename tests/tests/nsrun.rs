@@ -315,7 +315,8 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
     let d = dir.path().display();
     let script = format!(
         "exec {nsrun} -r -n -u -p --pid-file={d}/pid --info-fd=3 --ready-fd=4 \
-         sh -c '{SHOW_NS}; exec grep NSpid /proc/self/status' 3>{d}/info 4>{d}/ready",
+         sh -c '{SHOW_NS}; cp {d}/pid {d}/pid.seen; exec grep NSpid /proc/self/status' \
+         3>{d}/info 4>{d}/ready",
         nsrun = bin_for_nobody("nsrun").display()
     );
     let out = Cmd::new("setpriv")
@@ -351,8 +352,10 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
             "{kind}: {info}"
         );
     }
-    let pid_file = std::fs::read_to_string(dir.path().join("pid")).expect("pid file");
+    // The pid file, as the command saw it; removed once the command has exited.
+    let pid_file = std::fs::read_to_string(dir.path().join("pid.seen")).expect("pid file");
     assert_eq!(pid_file.trim().parse::<i64>().ok(), Some(host_pid));
+    assert!(!dir.path().join("pid").exists(), "pid file left after exit");
     assert_eq!(
         std::fs::read(dir.path().join("ready"))
             .expect("ready")

@@ -149,17 +149,21 @@ fn concurrent_nsrun_runs() {
         if i % 5 == 4 {
             c = c.as_nobody();
         }
+        // The command copies the pid file: nsrun removes it once the command has exited.
+        let seen = d.join(format!("pf-{i}.seen"));
         let out = c
             .arg(format!("--pid-file={}", pf.display()))
             .args(shape)
-            .args(["--", "true"])
+            .args(["--", "cp"])
+            .args([&pf, &seen])
             .timeout(Duration::from_secs(60))
             .run();
-        let pid_ok = std::fs::read_to_string(&pf)
+        let pid_ok = std::fs::read_to_string(&seen)
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok())
-            .is_some_and(|p| p > 0);
-        let _ = std::fs::remove_file(&pf);
+            .is_some_and(|p| p > 0)
+            && !pf.exists();
+        let _ = std::fs::remove_file(&seen);
         (!out.status.success() || !pid_ok)
             .then(|| format!("{i} {shape:?} pid file ok: {pid_ok}{out:?}"))
     });
