@@ -4,7 +4,10 @@
 use harness::containers::{need, Bwrap};
 use harness::{skip, unprivileged_userns_works, NOBODY};
 
-use crate::{check_nsenter, check_nsls, descendant_named, unique, NOBODY_INSIDE, ROOT_INSIDE};
+use crate::{
+    check_container, check_nsenter, check_nsls, descendant_named, unique, NOBODY_INSIDE,
+    ROOT_INSIDE,
+};
 
 fn bwrap_suite(rootless: bool) {
     if !need("bwrap", "bubblewrap") {
@@ -31,6 +34,7 @@ fn bwrap_suite(rootless: bool) {
         check_nsenter(pid, false, NOBODY);
     }
     check_nsls(pid, rootless);
+    check_container(pid, rootless, None);
     drop(b);
 }
 

@@ -267,6 +267,7 @@ fn check_nsls_p(pid: i32, nobody: bool) {
                 "-p",
                 &pid.to_string(),
                 "-J",
+                "-l",
                 "-o",
                 "NS,TYPE,NPROCS,PID,COMMAND",
             ])
@@ -394,6 +395,27 @@ fn check_nsls(pid: i32, nobody: bool) {
         check_nsls_tree(pid, kind);
     }
     check_nsls_pids(pid, nobody);
+}
+
+/// `nsls -o +CONTAINER` (as root, or uid 65534 for its own container): every namespace of
+/// the container that is not the host's names `want` (`RUNTIME:ID`), or nothing.
+fn check_container(pid: i32, nobody: bool, want: Option<&str>) {
+    let out = tool("nsls", nobody)
+        .args(["-J", "-l", "-o", "NS,PID,CONTAINER", "-p", &pid.to_string()])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).expect("nsls -J");
+    let rows = v["namespaces"].as_array().expect("namespaces");
+    for kind in own_kinds(pid) {
+        let ino = ns_ino(Some(pid), kind);
+        let row = rows
+            .iter()
+            .find(|r| r["ns"].as_u64() == Some(ino))
+            .unwrap_or_else(|| panic!("{kind} {ino} not listed:{out:?}"));
+        if row["pid"].as_i64() != Some(i64::from(pid)) {
+            continue; // a namespace shown with another process (podman's user namespace)
+        }
+        assert_eq!(row["container"].as_str(), want, "{kind}:{out:?}");
+    }
 }
 
 /// The states (`/proc/PID/stat` field 3) of every process in the container, from its own

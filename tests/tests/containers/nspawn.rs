@@ -6,7 +6,7 @@ use std::time::Duration;
 use harness::containers::{need, Nspawn};
 use harness::skip;
 
-use crate::{check_nsenter, check_nsls, descendant_named, unique, ROOT_INSIDE};
+use crate::{check_container, check_nsenter, check_nsls, descendant_named, unique, ROOT_INSIDE};
 
 #[test]
 fn nspawn() {
@@ -26,6 +26,15 @@ fn nspawn() {
     );
     check_nsenter(pid, false, ROOT_INSIDE);
     check_nsls(pid, false);
+    // Without systemd as PID 1 the cgroup path names no machine (…/payload): the column
+    // comes from the systemd container interface's container= and container_uuid.
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+    let uuid = environ
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"container_uuid="))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .expect("nspawn sets container_uuid");
+    check_container(pid, false, Some(&format!("nspawn:{uuid}")));
     drop(n);
 
     let n = Nspawn::start(

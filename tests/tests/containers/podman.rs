@@ -11,7 +11,8 @@ use harness::containers::{need, Image, Podman};
 use harness::{skip, unprivileged_userns_works};
 
 use crate::{
-    check_agree, check_no_zombie, check_nsenter, check_nsls, descendant_named, unique, ROOT_INSIDE,
+    check_agree, check_container, check_no_zombie, check_nsenter, check_nsls, descendant_named,
+    unique, ROOT_INSIDE,
 };
 
 /// The name the image is imported under (the README's commands use it too).
@@ -206,6 +207,14 @@ fn podman_suite(rootless: bool) {
         podman.run(["exec", &name, "sh", "-c", script])
     });
     check_nsls(pid, rootless);
+    // The container column: from the cgroup path (rootful: libpod_parent/libpod-ID), or,
+    // where podman made no cgroup (rootless on cgroup v1), from container= and HOSTNAME.
+    let id = podman.run(["inspect", "--format", "{{.Id}}", &name]);
+    let want = format!("podman:{}", &id.ok().out()[..12]);
+    check_container(pid, rootless, Some(&want));
+    if rootless {
+        check_container(pid, false, Some(&want));
+    }
 
     let ours = vec!["--init".to_string(), init_path.clone()];
     let default = vec!["--init".to_string()];

@@ -9,7 +9,8 @@ use harness::containers::{need, Image, Runc};
 use harness::{skip, unprivileged_userns_works};
 
 use crate::{
-    check_agree, check_no_zombie, check_nsenter, check_nsls, descendant_named, unique, ROOT_INSIDE,
+    check_agree, check_container, check_no_zombie, check_nsenter, check_nsls, descendant_named,
+    unique, ROOT_INSIDE,
 };
 
 /// One runtime-agnostic row of the init table, for `init` (the argv before the command).
@@ -97,6 +98,10 @@ fn runc_suite(rootless: bool) {
         runc.cmd(["exec", &name, "sh", "-c", script]).run()
     });
     check_nsls(pid, rootless);
+    // runc names its container in the cgroup path only with the systemd driver
+    // (runc-ID.scope); with cgroupfs the path is the bundle's cgroupsPath (here /NAME;
+    // rootless on cgroup v1: none) and runc sets no container= variable.
+    check_container(pid, rootless, None);
 
     let mut inits: Vec<&[&str]> = vec![&["/sbin/nsinit", "--"]];
     if Image::get().has_catatonit() {
