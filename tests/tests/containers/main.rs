@@ -460,6 +460,20 @@ const ROOT_INSIDE: u32 = 0;
 /// The uid bubblewrap gives a rootless caller: its own.
 const NOBODY_INSIDE: u32 = NOBODY;
 
+/// Every check of nsenter and nsls against a running container whose PID 1 is `pid`
+/// (made by uid 65534 when `rootless`: then root is checked too), `exec` being the
+/// runtime's own way in.
+fn check_container_entered(what: &str, pid: i32, rootless: bool, exec: impl Fn(&str) -> Output) {
+    descendant_named(pid, "sleep");
+    eprintln!("{what}: PID {pid}, cgroup {}", cgroup_v2_path(pid));
+    check_nsenter(pid, rootless, ROOT_INSIDE);
+    if rootless {
+        check_nsenter(pid, false, ROOT_INSIDE);
+    }
+    check_agree(pid, rootless, exec);
+    check_nsls(pid, rootless);
+}
+
 /// Whether every `(program, package)` is installed (else a skip naming the package).
 fn need_tools(tools: &[(&str, &str)]) -> bool {
     tools

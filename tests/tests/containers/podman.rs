@@ -10,10 +10,7 @@ use std::time::{Duration, Instant};
 use harness::containers::{need, Image, Podman};
 use harness::{skip, unprivileged_userns_works};
 
-use crate::{
-    check_agree, check_container, check_no_zombie, check_nsenter, check_nsls, descendant_named,
-    unique, ROOT_INSIDE,
-};
+use crate::{check_container, check_container_entered, check_no_zombie, descendant_named, unique};
 
 /// The name the image is imported under (the README's commands use it too).
 pub const IMAGE: &str = "localhost/busybox";
@@ -192,21 +189,13 @@ fn podman_suite(rootless: bool) {
         ])
         .ok();
     let pid = podman.pid(&name);
-    descendant_named(pid, "sleep");
-    eprintln!(
-        "podman ({}) container {name}: PID {pid}, cgroup {}",
-        if rootless { "rootless" } else { "rootful" },
-        crate::cgroup_v2_path(pid)
+    let what = format!(
+        "podman ({}) container {name}",
+        if rootless { "rootless" } else { "rootful" }
     );
-
-    check_nsenter(pid, rootless, ROOT_INSIDE);
-    if rootless {
-        check_nsenter(pid, false, ROOT_INSIDE);
-    }
-    check_agree(pid, rootless, |script| {
+    check_container_entered(&what, pid, rootless, |script| {
         podman.run(["exec", &name, "sh", "-c", script])
     });
-    check_nsls(pid, rootless);
     // The container column: from the cgroup path (rootful: libpod_parent/libpod-ID), or,
     // where podman made no cgroup (rootless on cgroup v1), from container= and HOSTNAME.
     let id = podman.run(["inspect", "--format", "{{.Id}}", &name]);

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use harness::containers::{need, Image, Runc};
 use harness::{skip, unprivileged_userns_works};
 
-use crate::{
-    check_agree, check_container, check_no_zombie, check_nsenter, check_nsls, descendant_named,
-    unique, ROOT_INSIDE,
-};
+use crate::{check_container, check_container_entered, check_no_zombie, descendant_named, unique};
 
 /// One runtime-agnostic row of the init table, for `init` (the argv before the command).
 fn init_table(runc: &Runc, init: &[&str]) {
@@ -83,21 +80,13 @@ fn runc_suite(rootless: bool) {
     runc.bundle(&name, &["/sbin/nsinit", "--", "sleep", "1000"]);
     let _bg = runc.run(&name);
     let pid = runc.pid(&name);
-    descendant_named(pid, "sleep");
-    eprintln!(
-        "runc ({}) container {name}: PID {pid}, cgroup {}",
-        if rootless { "rootless" } else { "rootful" },
-        crate::cgroup_v2_path(pid)
+    let what = format!(
+        "runc ({}) container {name}",
+        if rootless { "rootless" } else { "rootful" }
     );
-
-    check_nsenter(pid, rootless, ROOT_INSIDE);
-    if rootless {
-        check_nsenter(pid, false, ROOT_INSIDE);
-    }
-    check_agree(pid, rootless, |script| {
+    check_container_entered(&what, pid, rootless, |script| {
         runc.cmd(["exec", &name, "sh", "-c", script]).run()
     });
-    check_nsls(pid, rootless);
     // runc names its container in the cgroup path only with the systemd driver
     // (runc-ID.scope); with cgroupfs the path is the bundle's cgroupsPath (here /NAME;
     // rootless on cgroup v1: none) and runc sets no container= variable.
