@@ -397,15 +397,10 @@ fn capget() -> io::Result<(CapHeader, [CapData; 2])> {
 
 /// Keep the capabilities the caller holds across `execve` even when the command does not
 /// run as uid 0 (`--keep-caps`): make every permitted capability effective and inheritable,
-/// then raise it in the ambient set (every capability up to `/proc/sys/kernel/cap_last_cap`).
+/// then raise it in the ambient set (every capability the kernel knows: [`last_cap`]).
 /// Capabilities outside the permitted set are skipped (the kernel refuses them with EPERM).
 pub fn keep_caps_across_exec() -> io::Result<()> {
-    // Capabilities the kernel does not know cannot be raised; 40 is CAP_CHECKPOINT_RESTORE,
-    // the last one of Linux 5.9, for a /proc that cannot be read.
-    let last_cap: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40);
+    let last_cap = last_cap();
     let (hdr, mut data) = capget()?;
     for d in &mut data {
         d.effective = d.permitted;
@@ -432,6 +427,23 @@ pub fn keep_caps_across_exec() -> io::Result<()> {
         cvt(libc::c_long::from(r))?;
     }
     Ok(())
+}
+
+/// The highest capability number this kernel knows: the last one `PR_CAPBSET_READ`
+/// accepts (it answers EINVAL beyond). Asked of the kernel, not read from
+/// `/proc/sys/kernel/cap_last_cap`: this runs after entering a container's mount namespace
+/// or changing root, where `/proc` is another one or missing.
+pub fn last_cap() -> u32 {
+    let mut last = 0;
+    for cap in 1..64u32 {
+        // SAFETY: prctl with integer arguments only; PR_CAPBSET_READ changes nothing.
+        let r = unsafe { libc::prctl(libc::PR_CAPBSET_READ, libc::c_ulong::from(cap), 0, 0, 0) };
+        if r < 0 {
+            break;
+        }
+        last = cap;
+    }
+    last
 }
 
 /// `close_range(first, ~0, 0)`: close every descriptor from `first` upwards (falling back to
@@ -673,4 +685,16 @@ pub fn run_main(main: fn() -> std::process::ExitCode) -> libc::c_int {
     (0..=255u8)
         .find(|&c| std::process::ExitCode::from(c) == code)
         .map_or(1, libc::c_int::from)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn last_cap_is_the_kernels() {
+        let text = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").expect("read");
+        assert_eq!(
+            super::last_cap(),
+            text.trim().parse::<u32>().expect("number")
+        );
+    }
 }

@@ -9,36 +9,14 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nsutils_common::{Error, Result};
-
-/// Undo mountinfo's octal escapes (`\040` for a space).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let d = |k: usize| u32::from(b[i + k] - b'0');
-            out.push((d(1) * 64 + d(2) * 8 + d(3)) as u8);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+use nsutils_common::{mountinfo, Error, Result};
 
 /// The first cgroup2 mount of a mountinfo text: (mount root, mount point).
 pub fn cgroup2_mount(mountinfo: &str) -> Option<(String, PathBuf)> {
-    mountinfo.lines().find_map(|l| {
-        let (pre, post) = l.split_once(" - ")?;
-        if post.split_whitespace().next()? != "cgroup2" {
-            return None;
-        }
-        let f: Vec<&str> = pre.split_whitespace().collect();
-        Some((unescape(f.get(3)?), PathBuf::from(unescape(f.get(4)?))))
-    })
+    mountinfo::parse(mountinfo)
+        .into_iter()
+        .find(|m| m.fstype == "cgroup2")
+        .map(|m| (m.root.to_string_lossy().into_owned(), m.mount_point))
 }
 
 /// The `cgroup.procs` file for cgroup `path` (as `/proc/PID/cgroup` names it) under a

@@ -5,9 +5,13 @@
 //! After entering a user namespace the caller is, by default, uid 0 and gid 0 there with no
 //! supplementary groups (util-linux's behaviour: the ids it had are usually not mapped
 //! there). `--preserve-credentials` keeps everything; `-S`/`-G` choose other ids.
+//! Whether the namespace entered denies `setgroups` is read through [`OwnProc`]: after
+//! entering, `/proc/self` is not ours.
 
 use nix::unistd::{setgid, setgroups, setuid, Gid, Uid};
 use nsutils_common::{sys, Error, Result};
+
+use crate::ownproc::OwnProc;
 
 /// What to do with the credentials, decided before entering.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,21 +26,16 @@ pub struct Creds {
     pub keep_caps: bool,
 }
 
-/// Whether `/proc/self/setgroups` says "deny".
-fn setgroups_denied() -> bool {
-    std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
-}
-
 impl Creds {
-    /// Apply them to the calling process.
-    pub fn apply(&self) -> Result<()> {
+    /// Apply them to the calling process; `proc` is our `/proc`, opened before entering.
+    pub fn apply(&self, proc: &OwnProc) -> Result<()> {
         if self.clear_groups {
             match setgroups(&[]) {
                 Ok(()) => {}
                 // A user namespace whose setgroups file says "deny" (an unprivileged map)
                 // never lets anyone change groups; the caller's groups are already the
                 // unmapped overflow group there, so there is nothing to drop.
-                Err(nix::errno::Errno::EPERM) if setgroups_denied() => {}
+                Err(nix::errno::Errno::EPERM) if proc.setgroups_denied() => {}
                 Err(e) => return Err(Error::errno("cannot drop supplementary groups", e)),
             }
         }

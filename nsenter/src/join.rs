@@ -12,9 +12,11 @@
 //! we are root with CAP_SYS_ADMIN, the files come first, while our host privilege still
 //! holds, and a user namespace file last.
 
-use nsutils_common::nsfs::{NsFile, NsId};
+use nsutils_common::nsfs::NsFile;
 use nsutils_common::pidfd::PidFd;
 use nsutils_common::{Error, NsKind, Result};
+
+use crate::ownproc::OwnProc;
 
 /// One namespace to enter.
 #[derive(Debug)]
@@ -35,12 +37,13 @@ fn position(order: &[NsKind; 8], kind: NsKind) -> usize {
 }
 
 /// Say why entering `file` was not permitted: a namespace owned by a user namespace we are
-/// not in (and not privileged over) needs that user namespace entered too.
-fn explain_eperm(err: Error, file: &NsFile) -> Error {
+/// not in (and not privileged over) needs that user namespace entered too. Our user
+/// namespace is the one we are in now, some namespaces later: read through `proc`.
+fn explain_eperm(err: Error, file: &NsFile, proc: &OwnProc) -> Error {
     if err.raw_os_error() != Some(libc::EPERM) {
         return err;
     }
-    let ours = NsId::of_process(None, NsKind::User).ok();
+    let ours = proc.ns(NsKind::User);
     let owner = file.owner().and_then(|o| o.id()).ok();
     match (owner, ours) {
         (Some(owner), Some(ours)) if owner != ours && file.kind() != NsKind::User => err.hint(
@@ -51,11 +54,13 @@ fn explain_eperm(err: Error, file: &NsFile) -> Error {
     }
 }
 
-fn enter_files(entries: &[&Entry], order: &[NsKind; 8]) -> Result<()> {
+fn enter_files(entries: &[&Entry], order: &[NsKind; 8], proc: &OwnProc) -> Result<()> {
     let mut sorted: Vec<&&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| position(order, e.file.kind()));
     for e in sorted {
-        e.file.enter().map_err(|err| explain_eperm(err, &e.file))?;
+        e.file
+            .enter()
+            .map_err(|err| explain_eperm(err, &e.file, proc))?;
     }
     Ok(())
 }
@@ -75,6 +80,7 @@ fn enter_target(
     entries: &[&Entry],
     order: &[NsKind; 8],
     use_pidfd: bool,
+    proc: &OwnProc,
 ) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
@@ -104,16 +110,17 @@ fn enter_target(
             }
         }
     }
-    enter_files(entries, order)
+    enter_files(entries, order, proc)
 }
 
 /// Enter every entry. `user_first`: the caller lacks the privilege a user namespace would
-/// grant (see the module text).
+/// grant (see the module text). `proc`: our `/proc`, opened before, for the hints.
 pub fn enter_all(
     target: Option<&PidFd>,
     entries: &[Entry],
     user_first: bool,
     use_pidfd: bool,
+    proc: &OwnProc,
 ) -> Result<()> {
     let order = NsKind::join_order(user_first);
     let via_target: Vec<&Entry> = entries.iter().filter(|e| e.via_target).collect();
@@ -122,17 +129,17 @@ pub fn enter_all(
         .filter(|e| !e.via_target)
         .partition(|e| e.file.kind() == NsKind::User);
     if user_first {
-        enter_files(&user_files, &order)?;
+        enter_files(&user_files, &order, proc)?;
     } else {
-        enter_files(&files, &order)?;
+        enter_files(&files, &order, proc)?;
     }
     if let Some(pidfd) = target {
-        enter_target(pidfd, &via_target, &order, use_pidfd)?;
+        enter_target(pidfd, &via_target, &order, use_pidfd, proc)?;
     }
     if user_first {
-        enter_files(&files, &order)
+        enter_files(&files, &order, proc)
     } else {
-        enter_files(&user_files, &order)
+        enter_files(&user_files, &order, proc)
     }
 }
 
@@ -158,7 +165,8 @@ mod tests {
             file,
             via_target: true,
         }];
-        let err = enter_all(Some(&pidfd), &entries, true, true).expect_err("entered");
+        let err =
+            enter_all(Some(&pidfd), &entries, true, true, &OwnProc::open()).expect_err("entered");
         assert_eq!(err.raw_os_error(), Some(libc::ESRCH), "{err}");
         assert_eq!(err.hint_text(), Some("the process has exited"));
     }

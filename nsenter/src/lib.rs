@@ -12,6 +12,7 @@
 //! | `target` | the pinned target and what is read of it from `/proc` |
 //! | `join` | the order of the `setns` calls: atomic, files around it, fallback |
 //! | `creds` | groups, gid, uid and capabilities after entering |
+//! | `ownproc` | our own `/proc`, opened before entering, for reading ourselves after |
 //! | `cgroup` | `--join-cgroup` |
 //! | `forward` | fork, signal forwarding, exit-status mirroring |
 
@@ -27,6 +28,7 @@ mod cli;
 mod creds;
 mod forward;
 mod join;
+mod ownproc;
 mod run;
 mod target;
 

@@ -23,6 +23,7 @@ use nsutils_common::{sys, Error, NsKind, Result};
 use crate::cli::{Cli, IdArg, PROG};
 use crate::creds::Creds;
 use crate::join::{self, Entry};
+use crate::ownproc::OwnProc;
 use crate::target::{map_into, Target};
 use crate::{cgroup, forward};
 
@@ -52,6 +53,8 @@ pub struct Plan {
     wd: Option<OwnedFd>,
     wdns: Option<PathBuf>,
     creds: Creds,
+    /// Our `/proc`, for what is read of ourselves after entering.
+    own_proc: OwnProc,
     env: Option<Vec<(OsString, OsString)>>,
     fork: bool,
     program: spawn::Program,
@@ -449,6 +452,7 @@ impl Plan {
             wd,
             wdns: cli.wdns,
             creds,
+            own_proc: OwnProc::open(),
             env,
             fork,
             program: spawn::Program::command_or_login_shell(cli.command),
@@ -470,6 +474,7 @@ impl Plan {
             &self.entries,
             self.user_first,
             self.use_pidfd,
+            &self.own_proc,
         )?;
         // Root and directory before the credentials: chroot needs CAP_SYS_CHROOT, which a
         // uid other than 0 no longer has.
@@ -486,7 +491,7 @@ impl Plan {
                 Error::errno(format!("cannot change directory to {}", dir.display()), e)
             })?;
         }
-        self.creds.apply()?;
+        self.creds.apply(&self.own_proc)?;
         if let Some(env) = &self.env {
             let old: Vec<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
             for k in old {
@@ -501,6 +506,7 @@ impl Plan {
             root,
             wd,
             cgroup,
+            own_proc,
             target,
             fork,
             program,
@@ -515,7 +521,7 @@ impl Plan {
             }
         };
         // Our fds are close-on-exec anyway; closing them early keeps the child's table small.
-        drop((entries, root, wd, cgroup));
+        drop((entries, root, wd, cgroup, own_proc));
         if !fork {
             drop(target);
             reset_sigpipe()?;

@@ -12,6 +12,8 @@
 //! * [`skip`] prints `skipped: <why>`; with `NSUTILS_TEST_STRICT=1` it fails the test instead,
 //!   so CI never passes by skipping.
 //! * [`ns_id`] and friends read `/proc/PID/ns/*` identities: the kernel is the oracle.
+//! * [`containers`]: the test image and real runtimes (runc, podman, systemd-nspawn,
+//!   bubblewrap) in directories the test owns.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub mod containers;
 
 /// uid and gid of the unprivileged user the rootless tests run as.
 pub const NOBODY: u32 = 65534;
@@ -332,8 +336,12 @@ impl Cmd {
             };
         }
         if self.nobody {
-            // HOME=/root and the work tree may not be reachable by nobody.
-            c.env("HOME", "/").current_dir("/");
+            // HOME=/root and the work tree may not be reachable by nobody (a HOME the caller
+            // set wins).
+            if !self.env.iter().any(|(k, _)| k == "HOME") {
+                c.env("HOME", "/");
+            }
+            c.current_dir("/");
         }
         // Each test's children get their own process group, so a guard can kill the whole
         // tree and a test's signals never reach the test runner. (To hand a command an extra
@@ -470,6 +478,11 @@ impl Bg {
             stdout: out_h.join().unwrap_or_default(),
             stderr: err_h.join().unwrap_or_default(),
         }
+    }
+
+    /// Whether it has ended (its status is kept for [`Bg::wait`]).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// Send a signal to it (the process itself, not its group).

@@ -1,0 +1,58 @@
+//! `ip netns add`: `nsenter --net=NAME` (a bare name means `/run/netns/NAME`) enters it, as
+//! util-linux's `nsenter --net=/run/netns/NAME` and `ip netns exec` do, and nsls lists it
+//! with its NSFS path and NAME.
+
+use harness::{skip, Cmd};
+
+use crate::{need_tools, tool, unique};
+
+/// `ip netns del NAME` on drop.
+struct Netns(String);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Cmd::new("ip").args(["netns", "del", &self.0]).run();
+    }
+}
+
+#[test]
+fn ip_netns_is_entered_and_listed() {
+    if !need_tools(&[("ip", "iproute2")]) {
+        return;
+    }
+    if !harness::is_root() {
+        return skip("ip netns add needs root");
+    }
+    let name = unique("netns");
+    Cmd::new("ip").args(["netns", "add", &name]).run().ok();
+    let _guard = Netns(name.clone());
+    let path = format!("/run/netns/{name}");
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).expect("netns file"));
+    let stat = ["stat", "-L", "-c", "%i", "/proc/self/ns/net"];
+    let ours = tool("nsenter", false)
+        .arg(format!("--net={name}"))
+        .args(stat)
+        .run();
+    let ul = Cmd::new("nsenter")
+        .arg(format!("--net={path}"))
+        .args(stat)
+        .run();
+    let ipx = Cmd::new("ip")
+        .args(["netns", "exec", &name])
+        .args(stat)
+        .run();
+    for out in [&ours, &ul, &ipx] {
+        assert_eq!(out.ok().out(), ino.to_string(), "{out:?}");
+    }
+    let out = tool("nsls", false)
+        .args(["-t", "net", "-J", "-o", "NS,NSFS,NAME"])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("nsls -J");
+    let row = v["namespaces"]
+        .as_array()
+        .expect("namespaces")
+        .iter()
+        .find(|r| r["ns"].as_u64() == Some(ino))
+        .unwrap_or_else(|| panic!("{name} not listed:{out:?}"));
+    assert!(row["nsfs"].to_string().contains(&path), "{out:?}");
+    assert_eq!(row["name"], name.as_str(), "{out:?}");
+}
