@@ -4,8 +4,9 @@
 #   make test                 the README's test command (as root: see README)
 #   make install              PREFIX=/usr/local DESTDIR= BIN_PREFIX= NSENTER_NAME=nsutils-nsenter
 #   make uninstall            the same variables as install
-#   make nsinit-static        nsinit linked statically (glibc crt-static), like tini-static
-#   make install-static       install it as $(BIN_PREFIX)nsinit-static
+#   make nsinit-static        nsinit linked statically (glibc crt-static, not PIE), like
+#                             tini-static: what install puts at nsinit
+#   make install-static       install only it, as nsinit and nsinit-static
 #   make deb                  the Debian package, into target/debian/
 #
 # Everything generated (man pages, completions) comes from each tool's clap definition via
@@ -45,6 +46,12 @@ STATIC_TARGET ?= $(HOST_TRIPLE)
 TOOLS        := nsrun nsenter nsls nsinit
 RELEASE_DIR  := target/release
 STATIC_BIN   := target/$(STATIC_TARGET)/release/nsinit
+# The binary installed for each tool. nsinit's is the static build, as the smallest PID 1
+# (bench/nsinit/RESULTS.md: below tini-static and catatonit; the dynamic one maps libc too).
+bin_nsrun    := $(RELEASE_DIR)/nsrun
+bin_nsenter  := $(RELEASE_DIR)/nsenter
+bin_nsls     := $(RELEASE_DIR)/nsls
+bin_nsinit   := $(STATIC_BIN)
 GEN_OUT      := target/nsutils-gen
 # The installed name of each tool.
 name_nsrun   := $(BIN_PREFIX)nsrun
@@ -86,20 +93,25 @@ test:
 # Two links: an unstripped one to learn the mangled names of nsinit's hot functions
 # (nsinit/link-order/hot.txt; same profile, since the profile enters the names' hashes and
 # RUSTFLAGS do not), then the real one with those functions laid out first, which brings
-# the init's resident memory down to tini-static's (see nsinit/link-order/order). Without
+# the init's resident memory below tini-static's (see nsinit/link-order/order). Without
 # lld or nm, or if no name matches, the second link is simply not ordered.
+# Not PIE (relocation-model=static), as tini-static and catatonit are: a static-PIE
+# relocates ~2,100 pointers at start-up (dirtying its RELRO pages) and lands at a random
+# address, so its 64 KB fault-around windows, hence its resident memory, change from run to
+# run; see bench/nsinit/RESULTS.md.
 ORDER_DIR    := target/nsinit-order
+NSINIT_STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 nsinit-static:
 	@test -n "$(STATIC_TARGET)" || { echo "make: cannot find the host triple (rustc -vV)" >&2; exit 1; }
-	RUSTFLAGS="$$RUSTFLAGS -C target-feature=+crt-static -C strip=none" \
+	RUSTFLAGS="$$RUSTFLAGS $(NSINIT_STATIC_FLAGS) -C strip=none" \
 		$(CARGO) build $(CARGOFLAGS) --release --target $(STATIC_TARGET) -p nsinit \
 		--target-dir $(ORDER_DIR)
 	order=$$(nsinit/link-order/order $(ORDER_DIR)/$(STATIC_TARGET)/release/nsinit \
 		nsinit/link-order/hot.txt $(ORDER_DIR)) || order=; \
-	RUSTFLAGS="$$RUSTFLAGS -C target-feature=+crt-static $$order" \
+	RUSTFLAGS="$$RUSTFLAGS $(NSINIT_STATIC_FLAGS) $$order" \
 		$(CARGO) build $(CARGOFLAGS) --release --target $(STATIC_TARGET) -p nsinit
 
-install: all
+install: all nsinit-static
 	@f='$(DESTDIR)$(BINDIR)/$(NSENTER_NAME)'; \
 	if [ -e "$$f" ] && "$$f" --version 2>/dev/null | grep -q util-linux; then \
 		echo "make: $$f is util-linux's nsenter; not replacing it." >&2; \
@@ -109,7 +121,7 @@ install: all
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man8' \
 		'$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(ZSHCOMPDIR)' '$(DESTDIR)$(FISHCOMPDIR)'
 	$(foreach t,$(TOOLS),\
-		$(INSTALL) -m 755 $(RELEASE_DIR)/$(t) '$(DESTDIR)$(BINDIR)/$(name_$(t))' && \
+		$(INSTALL) -m 755 $(bin_$(t)) '$(DESTDIR)$(BINDIR)/$(name_$(t))' && \
 		$(INSTALL) -m 644 $(GEN_OUT)/man/$(name_$(t)).$(sect_$(t)) '$(DESTDIR)$(MANDIR)/man$(sect_$(t))/' && \
 		$(INSTALL) -m 644 $(GEN_OUT)/completions/bash/$(name_$(t)) '$(DESTDIR)$(BASHCOMPDIR)/' && \
 		$(INSTALL) -m 644 $(GEN_OUT)/completions/zsh/_$(name_$(t)) '$(DESTDIR)$(ZSHCOMPDIR)/' && \
@@ -119,13 +131,21 @@ ifneq ($(ALIAS_DIR),)
 	ln -sfn "$$(realpath -m --relative-to='$(ALIAS_DIR)' '$(BINDIR)/$(NSENTER_NAME)')" \
 		'$(DESTDIR)$(ALIAS_DIR)/nsenter'
 endif
+	$(install_static_links)
 
-# Not part of `install`: it needs its own (static) build. The man page is nsinit's.
+# The static nsinit alone (already built by `make nsinit-static`), for an image or a host
+# that wants only the init: as nsinit, and as nsinit-static for the scripts and images that
+# name it so (tini-static's habit). The man page is nsinit's.
 install-static:
 	@test -x $(STATIC_BIN) || { echo "make: run 'make nsinit-static' first" >&2; exit 1; }
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1'
-	$(INSTALL) -m 755 $(STATIC_BIN) '$(DESTDIR)$(BINDIR)/$(name_nsinit)-static'
+	$(INSTALL) -m 755 $(STATIC_BIN) '$(DESTDIR)$(BINDIR)/$(name_nsinit)'
+	$(install_static_links)
+
+define install_static_links
+	ln -sfn $(name_nsinit) '$(DESTDIR)$(BINDIR)/$(name_nsinit)-static'
 	ln -sfn $(name_nsinit).1 '$(DESTDIR)$(MANDIR)/man1/$(name_nsinit)-static.1'
+endef
 
 uninstall:
 	rm -f $(foreach t,$(TOOLS),\

@@ -8,19 +8,26 @@
 //!   "synchronous" SEGV/ILL/BUS/FPE/ABRT/TRAP/SYS included: a real fault of the init itself is
 //!   force-delivered by the kernel and never reaches the signalfd, so what arrives there was
 //!   *sent* (SI_USER, SI_QUEUE, SI_TKILL, SI_KERNEL) and belongs to the workload. Signals the
-//!   init sent itself (a SIGPIPE from writing a log line to a closed pipe) are dropped.
+//!   init sent itself (a SIGPIPE from writing a log line to a closed pipe; the SIGHUP and SIGCONT
+//!   that giving up its terminal sends in its name) are dropped.
 //! * **Children.** Each command starts with the signal mask and the ignored dispositions the
 //!   caller had (SIGPIPE's as it was before the Rust runtime ignored it), in its own process
 //!   group (or its own session with `setsid`), in the terminal's foreground when the init owned
 //!   it. The init becomes a child subreaper when it is not PID 1.
 //! * **Reaping.** On each SIGCHLD, `waitpid(-1, WNOHANG)` until nothing is left: orphans
 //!   re-parented to us are reaped as well as the commands.
+//! * **Job control.** A TSTP, TTIN or TTOU sent to the init is forwarded and then stops the
+//!   init too (as dumb-init does), and so does a stop of the main command while a terminal is
+//!   in play: the shell that started the init sees a stopped job, and `fg`/`bg` continue both.
+//!   With `setsid` the init gives up its controlling terminal first, so that the command's new
+//!   session can take it.
 //! * **Shutdown.** When the run is over ([`ExitOn`]), everything left gets SIGTERM (and SIGCONT,
-//!   so a stopped process can act on it), then SIGKILL after [`ReaperConfig::grace`]. As PID 1
-//!   "everything" is the whole namespace (`kill(-1)`); otherwise the subreaper's descendants,
-//!   found through `/proc/PID/task/TID/children`. SIGTERM or SIGINT sent to the init is
-//!   forwarded and, if the commands are still there after the grace period, followed by
-//!   SIGKILL.
+//!   so a stopped process can act on it), then SIGKILL: after [`ReaperConfig::exit_grace`]
+//!   when the commands ended on their own, after [`ReaperConfig::grace`] when the init was
+//!   told to stop or a command is still running. As PID 1 "everything" is the whole namespace
+//!   (`kill(-1)`); otherwise the subreaper's descendants, found through
+//!   `/proc/PID/task/TID/children`. SIGTERM or SIGINT sent to the init is forwarded and, if the
+//!   commands are still there after the grace period, followed by SIGKILL.
 //! * **Outcome.** The main (first) command's exit code, or 128+N when it died by signal N
 //!   (PID 1 cannot re-raise a signal on itself), after the `success_codes` remap.
 
@@ -44,10 +51,20 @@ use crate::safefile::PidFile;
 use crate::spawn::{self, ForkResult};
 use crate::sys;
 
-/// nsinit's default grace period between SIGTERM and SIGKILL: shorter than the 10 s
-/// `docker stop` and most runtimes wait before they SIGKILL the init itself, so the init's own
-/// SIGKILL (and its reaping and exit status) comes first.
+mod job;
+use job::{is_job_stop, owns_terminal_foreground, release_terminal};
+
+/// nsinit's default grace period between SIGTERM and SIGKILL when it is told to stop:
+/// shorter than the 10 s `docker stop` and most runtimes wait before they SIGKILL the init
+/// itself, so the init's own SIGKILL (and its reaping and exit status) comes first.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// The default grace period for what is left when the commands ended on their own. tini,
+/// dumb-init and catatonit exit at once (as PID 1 the kernel then SIGKILLs the namespace):
+/// nobody asked for a graceful shutdown, so only a short one — enough for a process that
+/// acts on SIGTERM to remove a socket or flush a log, short enough that a leftover ignoring
+/// SIGTERM does not hold the exit (or a container's `--rm`) noticeably.
+pub const DEFAULT_EXIT_GRACE: Duration = Duration::from_millis(100);
 
 /// When the init exits, once the run is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,8 +94,12 @@ pub enum ExitOn {
 pub struct ReaperConfig {
     /// Name used in log lines and error messages (`nsinit`, `nsrun`).
     pub prog: &'static str,
-    /// Time between SIGTERM and SIGKILL at shutdown.
+    /// Time between SIGTERM and SIGKILL when the init was told to stop (SIGTERM/SIGINT), and
+    /// at shutdown while a command is still running.
     pub grace: Duration,
+    /// Time between SIGTERM and SIGKILL for what is left when the commands ended on their
+    /// own.
+    pub exit_grace: Duration,
     /// What to wait for once the run is over.
     pub wait: WaitMode,
     /// Which command exits end the run.
@@ -86,9 +107,9 @@ pub struct ReaperConfig {
     /// Forward signals to each command's process group rather than the command alone
     /// (tini `-g`).
     pub process_group: bool,
-    /// Start each command as a session leader owning the terminal; signals go to its
-    /// process group; TSTP/TTIN/TTOU stop it (as SIGSTOP: its group is orphaned) and the init
-    /// too (dumb-init's default).
+    /// Start each command as a session leader owning the terminal (the init gives up its
+    /// own first); signals go to its process group; TSTP/TTIN/TTOU are forwarded as SIGSTOP
+    /// (its group is orphaned) unless `rewrite` names them (dumb-init's default mode).
     pub setsid: bool,
     /// Forward signal `.0` as `.1`; `.1 == 0` drops it (dumb-init `-r`). Last one wins.
     pub rewrite: Vec<(i32, i32)>,
@@ -127,6 +148,7 @@ impl Default for ReaperConfig {
         ReaperConfig {
             prog: "nsinit",
             grace: DEFAULT_GRACE,
+            exit_grace: DEFAULT_EXIT_GRACE,
             wait: WaitMode::Main,
             exit_on: ExitOn::Main,
             process_group: false,
@@ -147,13 +169,15 @@ impl Default for ReaperConfig {
 }
 
 impl ReaperConfig {
-    /// The signal to forward for `sig` (0: drop it).
+    /// The signal to forward for `sig` (0: drop it): the last rewrite of `sig`, else, with
+    /// `setsid`, SIGSTOP for TSTP/TTIN/TTOU (dumb-init's default rewrites: the command's
+    /// process group is orphaned, so the kernel discards those three), else `sig`.
     pub fn rewritten(&self, sig: i32) -> i32 {
-        self.rewrite
-            .iter()
-            .rev()
-            .find(|(from, _)| *from == sig)
-            .map_or(sig, |(_, to)| *to)
+        match self.rewrite.iter().rev().find(|(from, _)| *from == sig) {
+            Some(&(_, to)) => to,
+            None if self.setsid && is_job_stop(sig) => libc::SIGSTOP,
+            None => sig,
+        }
     }
 
     /// The exit code reported for the main command's outcome.
@@ -204,6 +228,9 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
             return Err(e);
         }
     };
+    if cfg.setsid {
+        release_terminal();
+    }
     let foreground = cfg.foreground && !cfg.setsid && owns_terminal_foreground();
     let mut init = Init {
         cfg,
@@ -217,6 +244,8 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         foreground,
         pause_exit: false,
         stop_waiting: false,
+        stop_requested: false,
+        group_stopped: false,
     };
     for (i, argv) in commands.iter().enumerate() {
         match init.spawn(argv, i == 0, &inherited) {
@@ -321,13 +350,6 @@ impl Inherited {
     }
 }
 
-/// Whether stdin is a terminal whose foreground process group is ours.
-fn owns_terminal_foreground() -> bool {
-    let stdin = std::io::stdin();
-    nix::unistd::isatty(stdin.as_fd()).unwrap_or(false)
-        && nix::unistd::tcgetpgrp(stdin.as_fd()).is_ok_and(|g| g == nix::unistd::getpgrp())
-}
-
 #[derive(Debug)]
 struct Command {
     pid: i32,
@@ -356,6 +378,12 @@ struct Init<'a> {
     /// SIGINT/SIGTERM arrived while [`WaitMode::All`] was waiting for the descendants: they
     /// are shut down as with [`WaitMode::Main`].
     stop_waiting: bool,
+    /// The init was told to stop (SIGTERM/SIGINT forwarded, or ending pause mode): the
+    /// shutdown gets the full grace period.
+    stop_requested: bool,
+    /// As PID 1, the main command's process group stopped on the terminal and we stopped our
+    /// own group for it: the next SIGCONT continues the command's whole group.
+    group_stopped: bool,
 }
 
 impl Init<'_> {
@@ -470,10 +498,7 @@ impl Init<'_> {
             }
             self.update();
         }
-        if self.foreground {
-            let stdin = std::io::stdin();
-            let _ = nix::unistd::tcsetpgrp(stdin.as_fd(), nix::unistd::getpgrp());
-        }
+        self.take_terminal_back();
         let outcome = match self.cmds.first() {
             Some(main) => main.outcome.unwrap_or(Outcome::Code(0)),
             None => Outcome::Code(0),
@@ -504,6 +529,7 @@ impl Init<'_> {
                 format_args!("received SIG{name}, shutting down the descendants"),
             );
             self.stop_waiting = true;
+            self.stop_requested = true;
             if self.signal_rest(libc::SIGTERM) {
                 self.signal_rest(libc::SIGCONT);
                 let deadline = Instant::now() + self.cfg.grace;
@@ -515,6 +541,7 @@ impl Init<'_> {
             if sig == libc::SIGINT || sig == libc::SIGTERM {
                 self.log(1, format_args!("received SIG{name}, exiting"));
                 self.pause_exit = true;
+                self.stop_requested = true;
             } else {
                 self.log(
                     2,
@@ -523,31 +550,34 @@ impl Init<'_> {
             }
             return;
         }
+        if sig == libc::SIGCONT {
+            // `fg` continues our job with the terminal ours: hand it to the main command
+            // before the command continues (so that it does not stop again on reading it),
+            // and continue the whole group that the terminal stopped.
+            self.give_terminal();
+            if let Some(main) = self.cmds.first().filter(|_| self.group_stopped) {
+                let _ = sys::kill(-main.pid, libc::SIGCONT);
+            }
+            self.group_stopped = false;
+        }
         let to = self.cfg.rewritten(sig);
         if to == 0 {
             self.log(1, format_args!("dropped SIG{name}"));
-            return;
-        }
-        let job_stop =
-            self.cfg.setsid && matches!(to, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU);
-        if job_stop {
-            // dumb-init's setsid mode: the command's session has no parent in it, so its
-            // process group is orphaned and the kernel discards TSTP/TTIN/TTOU with a default
-            // action: stop the group with SIGSTOP instead.
-            self.forward(libc::SIGSTOP);
         } else {
             self.forward(to);
+            if sig == libc::SIGTERM || sig == libc::SIGINT {
+                self.stop_requested = true;
+                if !self.triggered && self.kill_at.is_none() {
+                    self.kill_at = Some(Instant::now() + self.cfg.grace);
+                }
+            }
         }
-        if (sig == libc::SIGTERM || sig == libc::SIGINT)
-            && !self.triggered
-            && self.kill_at.is_none()
-        {
-            self.kill_at = Some(Instant::now() + self.cfg.grace);
-        }
-        if job_stop && !self.pid1 {
-            // And stop ourselves, so our parent's job control sees it. SIGCONT comes back
-            // through the signalfd and is forwarded.
-            let _ = sys::kill(self.me, libc::SIGSTOP);
+        if is_job_stop(sig) {
+            // A job-control stop meant for the job we are part of: stop too, so that the shell
+            // that started us sees the job stopped; SIGCONT (fg, bg) comes back through the
+            // signalfd and is forwarded. dumb-init does it "even if you rewrite it to
+            // something else".
+            self.suspend();
         }
     }
 
@@ -579,11 +609,17 @@ impl Init<'_> {
 
     /// Reap every child that has exited; note stops of the main command.
     fn reap(&mut self) {
+        self.reap_with(true);
+    }
+
+    /// [`Init::reap`], acting on the stops it reads or not.
+    fn reap_with(&mut self, stops: bool) {
         let flags = WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED;
         loop {
             match waitpid(Pid::from_raw(-1), Some(flags)) {
                 Ok(WaitStatus::StillAlive) => break,
-                Ok(WaitStatus::Stopped(pid, _)) => self.on_stop(pid.as_raw()),
+                Ok(WaitStatus::Stopped(pid, _)) if stops => self.on_stop(pid.as_raw()),
+                Ok(WaitStatus::Stopped(..)) => {}
                 Ok(st) => {
                     let (Some(pid), Some(outcome)) = (st.pid(), spawn::outcome_of(st)) else {
                         continue;
@@ -621,10 +657,8 @@ impl Init<'_> {
                     ),
                 );
                 self.cmds[i].outcome = Some(outcome);
-                if i == 0 && self.foreground {
-                    let stdin = std::io::stdin();
-                    let _ = nix::unistd::tcsetpgrp(stdin.as_fd(), nix::unistd::getpgrp());
-                    self.foreground = false;
+                if i == 0 {
+                    self.take_terminal_back();
                 }
             }
             None => {
@@ -639,25 +673,6 @@ impl Init<'_> {
                 }
             }
         }
-    }
-
-    /// The main command stopped (Ctrl-Z) while it had the terminal: take the terminal back,
-    /// stop ourselves so our parent's shell sees a stopped job, and on `fg` give it back and
-    /// continue the command. PID 1 cannot be stopped, so it only takes no action.
-    fn on_stop(&mut self, pid: i32) {
-        let is_main = self.cmds.first().is_some_and(|c| c.pid == pid);
-        if !is_main || !self.foreground || self.pid1 {
-            return;
-        }
-        let stdin = std::io::stdin();
-        let _ = nix::unistd::tcsetpgrp(stdin.as_fd(), nix::unistd::getpgrp());
-        self.log(1, format_args!("{pid} stopped; stopping too"));
-        let _ = sys::kill(self.me, libc::SIGSTOP);
-        // Continued: by `fg` (we are in the foreground again) or `bg` (we are not).
-        if owns_terminal_foreground() {
-            let _ = nix::unistd::tcsetpgrp(stdin.as_fd(), Pid::from_raw(pid));
-        }
-        let _ = sys::kill(-pid, libc::SIGCONT);
     }
 
     /// Move to shutdown when the commands say the run is over.
@@ -680,10 +695,17 @@ impl Init<'_> {
         }
         self.triggered = true;
         self.log(1, format_args!("shutting down"));
+        // The full grace period when we were told to stop or a command is still running
+        // (they were started on purpose); the short one for leftovers alone.
+        let grace = if self.stop_requested || self.cmds.iter().any(|c| c.outcome.is_none()) {
+            self.cfg.grace
+        } else {
+            self.cfg.exit_grace
+        };
         let any = self.signal_rest(libc::SIGTERM);
         if any {
             self.signal_rest(libc::SIGCONT);
-            let deadline = Instant::now() + self.cfg.grace;
+            let deadline = Instant::now() + grace;
             self.kill_at = Some(self.kill_at.map_or(deadline, |t| t.min(deadline)));
         }
         // Nothing may be left at all.
@@ -809,6 +831,25 @@ mod tests {
         assert_eq!(cfg.rewritten(15), 3);
         assert_eq!(cfg.rewritten(10), 0);
         assert_eq!(cfg.rewritten(1), 1);
+        assert_eq!(cfg.rewritten(libc::SIGTSTP), libc::SIGTSTP);
+    }
+
+    /// dumb-init's setsid mode: TSTP/TTIN/TTOU become SIGSTOP unless rewritten.
+    #[test]
+    fn setsid_stops_with_sigstop_unless_rewritten() {
+        let cfg = ReaperConfig {
+            setsid: true,
+            rewrite: vec![
+                (libc::SIGTTIN, libc::SIGTTIN),
+                (libc::SIGUSR1, libc::SIGTSTP),
+            ],
+            ..ReaperConfig::default()
+        };
+        assert_eq!(cfg.rewritten(libc::SIGTSTP), libc::SIGSTOP);
+        assert_eq!(cfg.rewritten(libc::SIGTTOU), libc::SIGSTOP);
+        assert_eq!(cfg.rewritten(libc::SIGTTIN), libc::SIGTTIN);
+        assert_eq!(cfg.rewritten(libc::SIGUSR1), libc::SIGTSTP);
+        assert_eq!(cfg.rewritten(libc::SIGHUP), libc::SIGHUP);
     }
 
     #[test]
@@ -827,6 +868,7 @@ mod tests {
     fn defaults() {
         let cfg = ReaperConfig::default();
         assert_eq!(cfg.grace, DEFAULT_GRACE);
+        assert_eq!(cfg.exit_grace, DEFAULT_EXIT_GRACE);
         assert_eq!(cfg.wait, WaitMode::Main);
         assert_eq!(cfg.exit_on, ExitOn::Main);
         assert!(cfg.close_fds && cfg.chdir_root && cfg.listen_pid && cfg.foreground);

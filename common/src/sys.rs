@@ -496,6 +496,26 @@ pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
     cvt(r as libc::c_long).map(drop)
 }
 
+/// `ioctl(fd, TIOCNOTTY)`: give up the controlling terminal on `fd` (ENOTTY if it is not
+/// ours). For a session leader this detaches the whole session and sends SIGHUP and SIGCONT
+/// to the terminal's foreground process group.
+pub fn release_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: TIOCNOTTY takes no argument; no memory is passed.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCNOTTY as _) };
+    cvt(r as libc::c_long).map(drop)
+}
+
+/// Whether `sig` is pending for the calling thread or process (it must be blocked to stay
+/// pending).
+pub fn signal_pending(sig: libc::c_int) -> bool {
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it and sigpending fills it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigpending(&mut set) == 0 && libc::sigismember(&set, sig) == 1
+    }
+}
+
 /// What SIGPIPE's disposition was when the process started, before Rust's runtime set it to
 /// SIG_IGN: 0 unknown, 1 not ignored, 2 ignored. Recorded by [`record_sigpipe`].
 static SIGPIPE_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);

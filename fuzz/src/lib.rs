@@ -305,7 +305,7 @@ pub fn nsenter_target(data: &[u8]) {
 }
 
 /// The environment variables nsinit reads, for `nsinit_args`.
-const NSINIT_ENV: [&str; 20] = [
+const NSINIT_ENV: [&str; 21] = [
     "NSINIT_SUBREAPER",
     "NSINIT_PDEATHSIG",
     "NSINIT_VERBOSITY",
@@ -317,6 +317,7 @@ const NSINIT_ENV: [&str; 20] = [
     "NSINIT_SETSID",
     "NSINIT_PAUSE",
     "NSINIT_GRACE",
+    "NSINIT_EXIT_GRACE",
     "NSINIT_WAIT",
     "NSINIT_EXIT_ON",
     "NSINIT_PID_FILE",
@@ -353,13 +354,14 @@ pub fn nsinit_args(data: &[u8]) {
             .map(|a| OsString::from_vec(a.to_vec()))
             .collect()
     };
-    let Some(fast) = nsinit::cli::parse_fast(&args) else {
+    let Some(fast) = nsinit::fast::parse(&args) else {
         return;
     };
-    use clap::Parser;
-    let clap = nsinit::cli::Cli::try_parse_from(
-        std::iter::once(OsString::from("nsinit")).chain(args.iter().cloned()),
-    );
+    use clap::FromArgMatches;
+    // The clap path as the tool runs it: abbreviations included.
+    let clap = nsinit::command()
+        .try_get_matches_from(std::iter::once(OsString::from("nsinit")).chain(args.iter().cloned()))
+        .and_then(|m| nsinit::cli::Cli::from_arg_matches(&m));
     match clap {
         Ok(c) => assert_eq!(format!("{fast:?}"), format!("{c:?}"), "{args:?}"),
         Err(e) => panic!("{args:?}: the fast parser accepted, clap said: {e}"),

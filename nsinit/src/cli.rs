@@ -17,6 +17,12 @@ use nsutils_common::{Error, Result};
 /// The separator between several commands.
 pub const SEPARATOR: &str = ":::";
 
+/// dumb-init 1.2.5's long options, the anchor of nsinit's abbreviations: where nsinit's extra
+/// options make a prefix ambiguous that names one of these (`--s`: its --single-child, though
+/// nsinit also has --subreaper and --setsid; `--r`, `--re`: --rewrite, not --remap-exit), its
+/// meaning wins (`nsutils_common::cli::abbreviations`).
+pub const DUMB_INIT_LONGS: [&str; 5] = ["single-child", "rewrite", "verbose", "help", "version"];
+
 /// `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WaitArg {
@@ -91,9 +97,9 @@ pub struct Cli {
     #[arg(short = 'c', long = "single-child", conflicts_with = "setsid")]
     pub single_child: bool,
 
-    /// Start the command as a session leader owning the terminal; signals go to its group;
-    /// TSTP/TTIN/TTOU stop the group (as SIGSTOP) and nsinit (dumb-init's default mode)
-    /// [env: NSINIT_SETSID, DUMB_INIT_SETSID=1]
+    /// Start the command as a session leader owning the terminal (nsinit gives up its own);
+    /// signals go to its group; TSTP/TTIN/TTOU are forwarded as SIGSTOP unless -r names them
+    /// (dumb-init's default mode) [env: NSINIT_SETSID, DUMB_INIT_SETSID=anything but 0]
     #[arg(long = "setsid")]
     pub setsid: bool,
 
@@ -102,10 +108,15 @@ pub struct Cli {
     #[arg(short = 'P', long = "pause")]
     pub pause: bool,
 
-    /// Time between SIGTERM and SIGKILL at shutdown, and after a forwarded SIGTERM/SIGINT
-    /// (500ms, 10s, 1m; default 5s) [env: NSINIT_GRACE]
+    /// When nsinit is told to stop (SIGTERM/SIGINT): time between forwarding it and SIGKILL,
+    /// for the commands and what they leave (500ms, 10s, 1m; default 5s) [env: NSINIT_GRACE]
     #[arg(long = "grace", value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<Duration>,
+
+    /// When the commands exit on their own: time between SIGTERM and SIGKILL for what they
+    /// leave behind (default 100ms; 0 kills at once) [env: NSINIT_EXIT_GRACE]
+    #[arg(long = "exit-grace", value_name = "DURATION", value_parser = parse_duration)]
+    pub exit_grace: Option<Duration>,
 
     /// When the run is over: shut down what is left and exit (main), or wait until every
     /// descendant has exited on its own (all) [env: NSINIT_WAIT]
@@ -120,7 +131,7 @@ pub struct Cli {
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
-    /// Show the licence and exit
+    /// Show the licence and exit; -L too (tini spells it -l, catatonit -L)
     #[arg(short = 'l', short_alias = 'L', long = "license")]
     pub license: bool,
 
@@ -171,142 +182,6 @@ pub fn split_commands(args: Vec<OsString>) -> Result<Vec<Vec<OsString>>> {
         )));
     }
     Ok(out)
-}
-
-/// Parse the arguments without clap, for the common case: building clap's `Command` touches
-/// a few hundred KB of code and heap, which is most of an init's resident memory. Returns
-/// `None` for anything unusual (help, version, licence, a bad or repeated value, `-p=9`):
-/// clap then parses and reports exactly as always. A unit test checks that whenever this
-/// returns `Some`, clap returns the same thing.
-pub fn parse_fast(args: &[OsString]) -> Option<Cli> {
-    let mut cli = Cli::default();
-    let mut seen: Vec<&str> = Vec::new();
-    let mut i = 0;
-    // Each option that takes one value may appear once (clap's rule for `Option<T>`).
-    fn once<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> Option<()> {
-        if seen.contains(&name) {
-            return None;
-        }
-        seen.push(name);
-        Some(())
-    }
-    fn value(args: &[OsString], i: &mut usize, attached: Option<&str>) -> Option<String> {
-        if let Some(v) = attached {
-            return Some(v.to_string());
-        }
-        *i += 1;
-        let v = args.get(*i)?.to_str()?;
-        if v.starts_with('-') {
-            return None;
-        }
-        Some(v.to_string())
-    }
-    while i < args.len() {
-        let a = args[i].to_str()?;
-        if a == "--" {
-            cli.command = args[i + 1..].to_vec();
-            break;
-        }
-        if let Some(long) = a.strip_prefix("--") {
-            let (name, attached) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            let flag = |set: &mut bool| -> Option<()> {
-                if attached.is_some() || *set {
-                    return None;
-                }
-                *set = true;
-                Some(())
-            };
-            match name {
-                "subreaper" => flag(&mut cli.subreaper)?,
-                "warn-on-reap" => flag(&mut cli.warn_on_reap)?,
-                "process-group" => flag(&mut cli.process_group)?,
-                "single-child" => flag(&mut cli.single_child)?,
-                "setsid" => flag(&mut cli.setsid)?,
-                "pause" => flag(&mut cli.pause)?,
-                "verbose" if attached.is_none() => cli.verbose = cli.verbose.checked_add(1)?,
-                "pdeathsig" => {
-                    once(&mut seen, "p")?;
-                    cli.pdeathsig = Some(parse_signal(&value(args, &mut i, attached)?).ok()?);
-                }
-                "remap-exit" => cli
-                    .remap_exit
-                    .push(value(args, &mut i, attached)?.parse().ok()?),
-                "rewrite" => cli
-                    .rewrite
-                    .push(parse_rewrite(&value(args, &mut i, attached)?).ok()?),
-                "grace" => {
-                    once(&mut seen, "grace")?;
-                    cli.grace = Some(parse_duration(&value(args, &mut i, attached)?).ok()?);
-                }
-                "wait" => {
-                    once(&mut seen, "wait")?;
-                    cli.wait =
-                        Some(WaitArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
-                }
-                "exit-on" => {
-                    once(&mut seen, "exit-on")?;
-                    cli.exit_on =
-                        Some(ExitOnArg::from_str(&value(args, &mut i, attached)?, false).ok()?);
-                }
-                "pid-file" => {
-                    once(&mut seen, "pid-file")?;
-                    let v = value(args, &mut i, attached)?;
-                    if v.is_empty() {
-                        return None;
-                    }
-                    cli.pid_file = Some(PathBuf::from(v));
-                }
-                _ => return None,
-            }
-        } else if let Some(shorts) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
-            for (pos, c) in shorts.char_indices() {
-                let rest = &shorts[pos + c.len_utf8()..];
-                let attached = (!rest.is_empty()).then_some(rest);
-                let flag = |set: &mut bool| -> Option<()> {
-                    if *set {
-                        return None;
-                    }
-                    *set = true;
-                    Some(())
-                };
-                match c {
-                    's' => flag(&mut cli.subreaper)?,
-                    'w' => flag(&mut cli.warn_on_reap)?,
-                    'g' => flag(&mut cli.process_group)?,
-                    'c' => flag(&mut cli.single_child)?,
-                    'P' => flag(&mut cli.pause)?,
-                    'v' => cli.verbose = cli.verbose.checked_add(1)?,
-                    'p' | 'e' | 'r' => {
-                        if attached.is_some_and(|r| r.starts_with('=')) {
-                            return None;
-                        }
-                        let v = value(args, &mut i, attached)?;
-                        match c {
-                            'p' => {
-                                once(&mut seen, "p")?;
-                                cli.pdeathsig = Some(parse_signal(&v).ok()?);
-                            }
-                            'e' => cli.remap_exit.push(v.parse().ok()?),
-                            _ => cli.rewrite.push(parse_rewrite(&v).ok()?),
-                        }
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        } else {
-            cli.command = args[i..].to_vec();
-            break;
-        }
-        i += 1;
-    }
-    if cli.single_child && cli.setsid {
-        return None;
-    }
-    Some(cli)
 }
 
 /// What to run: either the licence text or a reaper configuration and the commands.
@@ -361,6 +236,26 @@ fn env_list<T>(
         .collect()
 }
 
+/// glibc's `atoi`, as tini reads TINI_VERBOSITY: leading white space, an optional sign, the
+/// digits up to the first other character (0 when there are none), saturated to a `long` as
+/// `strtol` does, then truncated to an `int`.
+fn atoi(s: &str) -> i32 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    // Truncated, as glibc's atoi is (int) strtol(s, NULL, 10).
+    (if neg { -n } else { n }) as i32
+}
+
 fn parse_code(s: &str) -> std::result::Result<u8, String> {
     s.trim()
         .parse::<u8>()
@@ -392,16 +287,21 @@ impl Cli {
                 .parse::<u8>()
                 .map_err(|_| format!("invalid verbosity '{s}': expected a number"))
         })?;
-        let tini_verb = env("TINI_VERBOSITY").and_then(|s| s.trim().parse::<u8>().ok());
+        // tini reads its variables without validating them: TINI_VERBOSITY with atoi(3)
+        // into an unsigned int (so -1 is the most verbose), the other two by being set at
+        // all (TINI_SUBREAPER=0 is on).
+        let tini_verb = env("TINI_VERBOSITY").map(|s| atoi(&s) as u32);
         let e_warn = env_bool(env, "NSINIT_WARN_ON_REAP")?;
         let e_pgrp = env_bool(env, "NSINIT_KILL_PROCESS_GROUP")?;
         let e_remap = env_list(env, "NSINIT_REMAP_EXIT", parse_code)?;
         let e_rewrite = env_list(env, "NSINIT_REWRITE", parse_rewrite)?;
         let e_single = env_bool(env, "NSINIT_SINGLE_CHILD")?;
         let e_setsid = env_bool(env, "NSINIT_SETSID")?;
-        let dumb_setsid = env("DUMB_INIT_SETSID").map(|v| v.trim() == "1");
+        // dumb-init: "0" is off, any other value on (`yes`, empty and ` 0` included).
+        let dumb_setsid = env("DUMB_INIT_SETSID").map(|v| v != "0");
         let e_pause = env_bool(env, "NSINIT_PAUSE")?;
         let e_grace = env_parse(env, "NSINIT_GRACE", parse_duration)?;
+        let e_exit_grace = env_parse(env, "NSINIT_EXIT_GRACE", parse_duration)?;
         let e_wait = env_parse(env, "NSINIT_WAIT", value_enum::<WaitArg>)?;
         let e_exit_on = env_parse(env, "NSINIT_EXIT_ON", value_enum::<ExitOnArg>)?;
         let e_pid_file = env("NSINIT_PID_FILE").filter(|s| !s.is_empty());
@@ -433,8 +333,9 @@ impl Cli {
         let verbosity = if self.verbose > 0 {
             self.verbose
         } else {
+            // tini's levels start at 1 (warnings), nsinit's at 0 (quiet).
             e_verb
-                .or(tini_verb.map(|v| v.saturating_sub(1)))
+                .or(tini_verb.map(|v| u8::try_from(v.max(1) - 1).unwrap_or(u8::MAX)))
                 .unwrap_or(0)
         };
         let mut remap = e_remap;
@@ -455,6 +356,10 @@ impl Cli {
                 .grace
                 .or(e_grace)
                 .unwrap_or(ReaperConfig::default().grace),
+            exit_grace: self
+                .exit_grace
+                .or(e_exit_grace)
+                .unwrap_or(ReaperConfig::default().exit_grace),
             wait,
             exit_on,
             process_group: self.process_group
@@ -497,108 +402,6 @@ mod tests {
         }
     }
 
-    /// Whenever the fast parser answers, clap answers the same.
-    #[test]
-    fn fast_parser_agrees_with_clap() {
-        let corpus: &[&[&str]] = &[
-            &["true"],
-            &["--", "true"],
-            &["--", "echo", "-l", "--", "x"],
-            &["echo", "-l", "-v"],
-            &["-s", "-v", "-w", "-g", "--", "x"],
-            &["-swgv", "x"],
-            &["-vvv", "x"],
-            &["-v", "-v", "--verbose", "x"],
-            &["-p", "SIGKILL", "x"],
-            &["-pTERM", "x"],
-            &["-p=9", "x"],
-            &["--pdeathsig=9", "x"],
-            &["--pdeathsig", "usr1", "x"],
-            &["-p", "1", "-p", "2", "x"],
-            &[
-                "-e",
-                "3",
-                "-e143",
-                "--remap-exit=4",
-                "--remap-exit",
-                "5",
-                "x",
-            ],
-            &["-e", "256", "x"],
-            &[
-                "-r",
-                "TERM:INT",
-                "-r15:0",
-                "--rewrite=HUP:0",
-                "--rewrite",
-                "1:2",
-                "x",
-            ],
-            &["-r", "TERM", "x"],
-            &["-c", "x"],
-            &["--single-child", "x"],
-            &["--setsid", "x"],
-            &["-c", "--setsid", "x"],
-            &["-P"],
-            &["--pause"],
-            &["-P", "x"],
-            &["--grace=500ms", "x"],
-            &["--grace", "10s", "x"],
-            &["--grace", "soon", "x"],
-            &["--grace=1s", "--grace=2s", "x"],
-            &["--wait=all", "--exit-on=first", "a", ":::", "b"],
-            &["--wait", "main", "--exit-on", "all", "--", "a", ":::", "b"],
-            &["--wait=ALL", "x"],
-            &["--exit-on=last", "x"],
-            &["--pid-file=/run/p", "x"],
-            &["--pid-file", "/run/p", "x"],
-            &["--pid-file=", "x"],
-            &["-s", "-s", "x"],
-            &["--setsid", "--setsid", "x"],
-            &["--bogus", "x"],
-            &["-Z", "x"],
-            &["-h"],
-            &["--help"],
-            &["-V"],
-            &["--version"],
-            &["-l"],
-            &["-L"],
-            &["--license"],
-            &["-", "x"],
-            &["-p"],
-            &["-e"],
-            &["--grace"],
-            &["-p", "-9", "x"],
-            &["--verbose=2", "x"],
-            &["--setsid=1", "x"],
-            &[],
-        ];
-        let mut fast_used = 0;
-        for args in corpus {
-            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
-            let clap = parse(args);
-            if let Some(fast) = parse_fast(&os) {
-                fast_used += 1;
-                let clap = clap.unwrap_or_else(|e| panic!("{args:?}: fast ok, clap: {e}"));
-                assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{args:?}");
-            }
-        }
-        assert!(
-            fast_used >= 25,
-            "the fast path answered only {fast_used} cases"
-        );
-        // The everyday forms never need clap.
-        for args in [
-            &["--", "x"][..],
-            &["-g", "x"],
-            &["--grace=2s", "--", "x"],
-            &["-P"],
-        ] {
-            let os: Vec<OsString> = args.iter().map(OsString::from).collect();
-            assert!(parse_fast(&os).is_some(), "{args:?}");
-        }
-    }
-
     #[test]
     fn parsing_stops_at_the_first_non_option() {
         let (_, cmds) = cfg(&["echo", "-l", "-v"], &[]);
@@ -634,7 +437,20 @@ mod tests {
         assert_eq!(c.rewrite, [(15, 2), (10, 0)]);
         assert!(!c.setsid);
         assert!(cfg(&["--setsid", "x"], &[]).0.setsid);
-        assert!(cfg(&["x"], &[("DUMB_INIT_SETSID", "1")]).0.setsid);
+        // dumb-init's rule: anything but "0" is on.
+        for (v, on) in [
+            ("1", true),
+            ("yes", true),
+            ("", true),
+            (" 0", true),
+            ("0", false),
+        ] {
+            assert_eq!(
+                cfg(&["x"], &[("DUMB_INIT_SETSID", v)]).0.setsid,
+                on,
+                "{v:?}"
+            );
+        }
         assert!(!cfg(&["-c", "x"], &[("DUMB_INIT_SETSID", "1")]).0.setsid);
         assert!(parse(&["-c", "--setsid", "x"]).is_err());
         for bad in ["15", "15:", "FOO:1", "1:BAR", ":"] {
@@ -674,11 +490,13 @@ mod tests {
     fn own_options_and_defaults() {
         let (c, _) = cfg(&["x"], &[]);
         assert_eq!(c.grace, Duration::from_secs(5));
+        assert_eq!(c.exit_grace, Duration::from_millis(100));
         assert_eq!(c.wait, WaitMode::Main);
         assert_eq!(c.exit_on, ExitOn::Main);
         let (c, _) = cfg(
             &[
                 "--grace=500ms",
+                "--exit-grace=0",
                 "--wait=all",
                 "--exit-on",
                 "first",
@@ -688,6 +506,7 @@ mod tests {
             &[],
         );
         assert_eq!(c.grace, Duration::from_millis(500));
+        assert_eq!(c.exit_grace, Duration::ZERO);
         assert_eq!(c.wait, WaitMode::All);
         assert_eq!(c.exit_on, ExitOn::First);
         assert_eq!(c.pid_file, Some(PathBuf::from("/p")));
@@ -700,6 +519,7 @@ mod tests {
     fn environment_twins() {
         let env = [
             ("NSINIT_GRACE", "2s"),
+            ("NSINIT_EXIT_GRACE", "3s"),
             ("NSINIT_WAIT", "all"),
             ("NSINIT_EXIT_ON", "all"),
             ("NSINIT_VERBOSITY", "2"),
@@ -713,6 +533,7 @@ mod tests {
         ];
         let (c, _) = cfg(&["x"], &env);
         assert_eq!(c.grace, Duration::from_secs(2));
+        assert_eq!(c.exit_grace, Duration::from_secs(3));
         assert_eq!(c.wait, WaitMode::All);
         assert_eq!(c.exit_on, ExitOn::All);
         assert_eq!(c.verbosity, 2);
@@ -736,6 +557,21 @@ mod tests {
         );
         assert_eq!(c.verbosity, 2);
         assert!(c.process_group);
+        // TINI_VERBOSITY is read with atoi(3), as tini does; its 1 is our 0.
+        for (v, level) in [
+            ("2x", 1),
+            ("  3", 2),
+            ("abc", 0),
+            ("-4", 255),
+            ("1", 0),
+            ("", 0),
+        ] {
+            let (c, _) = cfg(&["x"], &[("TINI_VERBOSITY", v)]);
+            assert_eq!(c.verbosity, level, "{v:?}");
+        }
+        assert_eq!(atoi("99999999999999999999999"), -1);
+        assert_eq!(atoi("4294967298"), 2);
+        assert_eq!(atoi("\t+7 "), 7);
         // Bad values are errors, named.
         for (k, v) in [
             ("NSINIT_GRACE", "soon"),

@@ -8,20 +8,29 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod fast;
 pub mod run;
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::parse_from;
+use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error};
 use nsutils_common::exit::{report, TOOL_FAILURE};
 
 /// The program name, in messages.
 pub const PROG: &str = "nsinit";
 
-/// The tool's full clap definition, for man pages and shell completions.
+/// The tool's full clap definition, for man pages and shell completions: long options may be
+/// abbreviated as dumb-init's are.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    cli::Cli::command()
+    abbreviations(cli::Cli::command(), &cli::DUMB_INIT_LONGS)
+}
+
+/// Parse with clap, as every tool does (abbreviations, errors with hints).
+pub fn parse_clap(raw: &[std::ffi::OsString]) -> Result<cli::Cli, ExitCode> {
+    use clap::{CommandFactory, FromArgMatches};
+    let (cmd, m) = parse_abbreviated(PROG, TOOL_FAILURE, cli::Cli::command(), command, raw)?;
+    cli::Cli::from_arg_matches(&m).map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, raw))
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
@@ -29,9 +38,9 @@ pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The fast path keeps clap's code out of an init's memory; anything unusual (help,
     // errors) goes through clap as in every tool.
-    let parsed = match cli::parse_fast(args.get(1..).unwrap_or_default()) {
+    let parsed = match fast::parse(args.get(1..).unwrap_or_default()) {
         Some(c) => Ok(c),
-        None => parse_from::<cli::Cli, _>(PROG, TOOL_FAILURE, args),
+        None => parse_clap(&args),
     };
     match parsed {
         Ok(cli) => report(PROG, run::run(cli)),

@@ -6,15 +6,14 @@
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use harness::{skip, Cmd, TempDir};
 
-/// Debian's python3 (not a pyenv shim): the recording children and the pty driver.
-const PY: &str = "/usr/bin/python3";
+mod nsinit_support;
+use nsinit_support::{need_python, nsinit, PY};
 
 /// A child that prints `got N` for every signal it receives, after `ready`.
 const RECORDER: &str = r#"
@@ -33,18 +32,6 @@ print("ready", flush=True)
 while True:
     signal.pause()
 "#;
-
-fn nsinit() -> PathBuf {
-    harness::bin("nsinit")
-}
-
-fn need_python() -> bool {
-    if std::path::Path::new(PY).is_file() {
-        return true;
-    }
-    skip("needs /usr/bin/python3 (Debian package python3)");
-    false
-}
 
 fn need_root() -> bool {
     if harness::is_root() {
@@ -228,6 +215,15 @@ fn status_field(pid: i32, field: &str) -> String {
 }
 
 /// Fields of `/proc/PID/stat` after the command name, numbered as in proc(5) (3 = state).
+/// Wait until `pid` is in state `want` (`/proc/PID/stat`'s third field); panics after 20 s.
+fn wait_state(pid: i32, want: &str) {
+    let start = Instant::now();
+    while stat_field(pid, 3) != want && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(stat_field(pid, 3), want, "state of {pid}");
+}
+
 fn stat_field(pid: i32, n: usize) -> String {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     s.rsplit_once(')')
@@ -449,6 +445,14 @@ fn every_signal_reaches_the_child(argv: Vec<OsString>, pid1: bool) {
     for sig in signal_table() {
         kill(init, sig);
         assert_eq!(p.line(), format!("got {sig}"), "signal {sig}");
+        if !pid1 && [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&sig) {
+            // A job-control stop stops nsinit too (not PID 1: the kernel ignores that);
+            // SIGCONT continues it and is forwarded.
+            wait_state(init, "T");
+            kill(init, libc::SIGCONT);
+            assert_eq!(p.line(), format!("got {}", libc::SIGCONT), "after {sig}");
+            wait_state(init, "S");
+        }
     }
     // nsinit survived even SEGV/ILL/BUS/FPE/ABRT/TRAP/SYS sent with kill.
     assert_eq!(stat_field(init, 3).len(), 1, "nsinit is gone");
@@ -555,13 +559,6 @@ fn setsid_mode_stops_the_group_and_itself_on_tstp() {
         &[],
     );
     let child: i32 = p.line().parse().expect("pid");
-    let wait_state = |pid: i32, want: &str| {
-        let start = Instant::now();
-        while stat_field(pid, 3) != want && start.elapsed() < Duration::from_secs(20) {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert_eq!(stat_field(pid, 3), want, "state of {pid}");
-    };
     kill(p.pid(), libc::SIGTSTP);
     wait_state(child, "T");
     wait_state(p.pid(), "T");
@@ -653,27 +650,85 @@ fn grace_then_sigkill_of_a_child_that_ignores_sigterm() {
         t0.elapsed()
     );
 
-    // The main command exits; a leftover that ignores SIGTERM is SIGKILLed after the grace
-    // period and nsinit still returns the main command's status.
-    // A fifo tells the main command when the leftover has set its trap.
+    // The main command exits on its own; a leftover that ignores SIGTERM is SIGKILLed after
+    // --exit-grace (--grace is for being told to stop) and nsinit still returns the main
+    // command's status.
+    let (elapsed, left) = leftover_run(&["--grace=60s", "--exit-grace=300ms"], &[], false);
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+    assert!(!pid_exists(left), "leftover {left} survived");
+}
+
+fn pid_exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// `nsinit FLAGS -- sh -c SCRIPT` where the script starts a leftover that ignores SIGTERM
+/// and exits 6 when the test says so through a fifo (with `term`: when the test sends nsinit
+/// SIGTERM): the time from then to nsinit's exit, and the leftover's PID, which must be
+/// gone. Another fifo tells the script when the leftover has set its trap.
+fn leftover_run(flags: &[&str], env: &[(&str, &str)], term: bool) -> (Duration, i32) {
     let dir = TempDir::new("nsinit-grace");
     let fifo = dir.path().join("fifo");
+    let go = dir.path().join("go");
+    let end = if term {
+        "trap 'exit 6' TERM; echo ready; while :; do sleep 0.05; done".to_string()
+    } else {
+        format!("read x < {}; exit 6", go.display())
+    };
     let script = format!(
-        "mkfifo {f}; sh -c \"trap '' TERM; echo \\$\\$ > {f}; exec sleep 60\" >/dev/null & \
-         read p < {f}; echo $p; exit 6",
-        f = fifo.display()
+        "mkfifo {f} {g}; sh -c \"trap '' TERM; echo \\$\\$ > {f}; exec sleep 60\" >/dev/null & \
+         read p < {f}; echo $p; {end}",
+        f = fifo.display(),
+        g = go.display()
     );
+    let mut argv = plain(flags.iter().copied());
+    argv.extend(["--", "sh", "-c", &script].map(OsString::from));
+    let p = Proc::start(argv, env);
+    let left: i32 = p.line().parse().expect("pid");
+    if term {
+        assert_eq!(p.line(), "ready");
+    }
     let t0 = Instant::now();
-    let out = Cmd::tool("nsinit")
-        .args(["--grace=300ms", "--", "sh", "-c", &script])
-        .run();
-    out.code_is(6);
-    assert!(t0.elapsed() >= Duration::from_millis(300));
-    let left: i32 = out.out().parse().expect("pid");
+    if term {
+        kill(p.pid(), libc::SIGTERM);
+    } else {
+        std::fs::write(&go, "\n").expect("write the fifo");
+    }
+    let (st, err) = p.wait(Duration::from_secs(60));
+    let elapsed = t0.elapsed();
+    assert_eq!(code(st), 6, "{err}");
+    assert!(!pid_exists(left), "leftover {left} survived");
+    (elapsed, left)
+}
+
+/// The grace periods: leftovers of commands that ended on their own get the short
+/// --exit-grace (100 ms by default: tini, dumb-init and catatonit exit at once); when nsinit
+/// was told to stop, the whole shutdown gets --grace.
+#[test]
+fn exit_grace_for_leftovers_and_grace_when_told_to_stop() {
+    let (elapsed, _) = leftover_run(&[], &[], false);
+    assert!(elapsed >= Duration::from_millis(100), "{elapsed:?}");
     assert!(
-        !std::path::Path::new(&format!("/proc/{left}")).exists(),
-        "leftover {left} survived"
+        elapsed < Duration::from_secs(3),
+        "default exit grace: {elapsed:?}"
     );
+    let (elapsed, _) = leftover_run(&["--exit-grace=0"], &[], false);
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "--exit-grace=0: {elapsed:?}"
+    );
+    let (elapsed, _) = leftover_run(&[], &[], true);
+    assert!(
+        elapsed >= Duration::from_secs(5),
+        "told to stop, the default --grace (5 s): {elapsed:?}"
+    );
+    let (elapsed, _) = leftover_run(&["--grace=700ms"], &[], true);
+    assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // The environment twin.
+    let (elapsed, _) = leftover_run(&[], &[("NSINIT_EXIT_GRACE", "800ms")], false);
+    assert!(elapsed >= Duration::from_millis(800), "{elapsed:?}");
 }
 
 #[test]
@@ -997,135 +1052,6 @@ fn parent_death_signal_is_forwarded() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Terminal
-
-#[test]
-fn terminal_job_control_under_a_pty() {
-    if !need_python() {
-        return;
-    }
-    // A python driver plays the shell: nsinit runs on a pty it controls. The child reports
-    // its pid, pgrp and the terminal's foreground group (from /proc/self/stat), then Ctrl-Z
-    // must stop the child AND nsinit (the driver sees a stopped job), SIGCONT (fg) resumes
-    // it with the terminal, and Ctrl-C reaches it from the terminal.
-    let driver = r#"
-import os, pty, sys, time, select, signal
-nsinit = sys.argv[1]
-# The child execs python rather than looping over sleep: dash forks with vfork, and a
-# Ctrl-Z landing between vfork and exec leaves the shell unstoppable in the kernel.
-child_sh = 'read a b c d pgrp f g tpgid rest < /proc/self/stat; echo info $$ $pgrp $tpgid; exec "$1" -c "$0"'
-child_py = "import signal, sys\ndef h(s, f):\n    print('got-int', flush=True)\n    sys.exit(7)\nsignal.signal(signal.SIGINT, h)\nprint('ready', flush=True)\nwhile True:\n    signal.pause()\n"
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(nsinit, [nsinit, "--", "sh", "-c", child_sh, child_py, sys.executable])
-buf = b""
-def fail(why):
-    # nsinit and its children are in other sessions and groups than ours: kill the tree.
-    tree, stack = [], [pid]
-    while stack:
-        p = stack.pop()
-        tree.append(p)
-        for t in os.listdir("/proc/%d/task" % p) if os.path.exists("/proc/%d" % p) else []:
-            with open("/proc/%d/task/%s/children" % (p, t)) as f:
-                stack += [int(c) for c in f.read().split()]
-    for p in tree:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-    print(why, buf, flush=True)
-    sys.exit(1)
-def until(word, t=20):
-    global buf
-    end = time.time() + t
-    while word.encode() not in buf:
-        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
-        if not r:
-            fail("timeout waiting for " + word)
-        try:
-            buf += os.read(fd, 1024)
-        except OSError:
-            fail("eof waiting for " + word)
-until("ready")
-info = [l for l in buf.decode().splitlines() if l.startswith("info")][0].split()
-print("child", info[1], "pgrp", info[2], "tpgid", info[3], "nsinit", pid, flush=True)
-os.write(fd, b"\x1a")
-end = time.time() + 20
-while True:
-    p, st = os.waitpid(pid, os.WUNTRACED | os.WNOHANG)
-    if p:
-        break
-    if time.time() > end:
-        fail("nsinit did not stop")
-    time.sleep(0.01)
-print("stopped", os.WIFSTOPPED(st), flush=True)
-os.kill(pid, signal.SIGCONT)
-time.sleep(0.3)
-with open("/proc/%s/stat" % info[1]) as f:
-    print("child-state", f.read().rsplit(")", 1)[1].split()[0], flush=True)
-os.write(fd, b"\x03")
-until("got-int")
-_, st = os.waitpid(pid, 0)
-print("exit", os.WEXITSTATUS(st) if os.WIFEXITED(st) else -os.WTERMSIG(st), flush=True)
-"#;
-    let out = Cmd::new(PY).args(["-c", driver]).arg(nsinit()).run();
-    out.ok();
-    let get = |key: &str| -> Vec<String> {
-        out.stdout
-            .lines()
-            .find(|l| l.starts_with(key))
-            .map(|l| l.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    let c = get("child ");
-    assert_eq!(c.len(), 8, "{out:?}");
-    // Own process group, in the terminal's foreground.
-    assert_eq!(c[1], c[3], "pgrp:{out:?}");
-    assert_eq!(c[3], c[5], "tpgid:{out:?}");
-    assert_ne!(c[3], c[7], "nsinit's pid:{out:?}");
-    assert_eq!(get("stopped"), ["stopped", "True"], "{out:?}");
-    let st = get("child-state");
-    assert!(st.len() == 2 && st[1] != "T", "child still stopped:{out:?}");
-    assert_eq!(get("exit"), ["exit", "7"], "{out:?}");
-}
-
-#[test]
-fn bash_job_control_under_a_pty() {
-    if !need_python() {
-        return;
-    }
-    if !harness::have("bash") {
-        return skip("needs bash");
-    }
-    // `bash -m` under nsinit on a terminal: it can put a job in the foreground and back.
-    let driver = r#"
-import os, pty, sys, time, select
-nsinit = sys.argv[1]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(nsinit, [nsinit, "--", "bash", "--norc", "-mc",
-                      "sleep 0.2 & fg %1 >/dev/null && echo fg-ok"])
-buf = b""
-end = time.time() + 20
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            d = os.read(fd, 1000)
-        except OSError:
-            break
-        if not d:
-            break
-        buf += d
-_, st = os.waitpid(pid, 0)
-print(buf.decode(errors="replace").replace("\r", ""), "status", st)
-"#;
-    let out = Cmd::new(PY).args(["-c", driver]).arg(nsinit()).run();
-    out.ok().stdout_has("fg-ok");
-    assert!(out.stdout.contains("status 0"), "{out:?}");
-}
-
-// ---------------------------------------------------------------------------------------
 // Idle
 
 #[test]
@@ -1205,6 +1131,29 @@ fn bad_input_is_one_line_125_and_starts_nothing() {
         ),
         (vec!["-e", "300", "touch", &m], vec![], "300"),
         (vec!["--wait=never", "touch", &m], vec![], "never"),
+        // Invalid values list the valid ones; misspellings get "did you mean".
+        (
+            vec!["--exit-on", "foo", "touch", &m],
+            vec![],
+            "possible values: main, first, all",
+        ),
+        (
+            vec!["--exit-on=firs", "touch", &m],
+            vec![],
+            "nsinit: hint: did you mean 'first'?",
+        ),
+        (
+            vec!["--gracee=1s", "touch", &m],
+            vec![],
+            "nsinit: hint: did you mean '--grace'?",
+        ),
+        // An ambiguous abbreviation names its candidates.
+        (
+            vec!["--p", "touch", &m],
+            vec![],
+            "option '--p' is ambiguous; possibilities: '--pdeathsig' '--process-group' \
+             '--pause' '--pid-file'",
+        ),
         (vec!["touch", &m, ":::"], vec![], "is empty"),
         (vec![":::", "touch", &m], vec![], "is empty"),
         (vec!["-P", "touch", &m], vec![], "--pause takes no command"),
@@ -1276,8 +1225,15 @@ fn verbose_logs_spawn_reap_and_exit() {
     out.stderr_has(&format!("nsinit: reaped pid {}", out.out()));
     let quiet = Cmd::tool("nsinit").args(["--", "true"]).run();
     assert_eq!(quiet.stderr, "", "{quiet:?}");
-    // tini's license and version flags.
+    // tini's license and version flags, catatonit's -L; --help says both.
     Cmd::tool("nsinit").arg("-l").run().ok().stdout_has("MIT");
+    Cmd::tool("nsinit").arg("-L").run().ok().stdout_has("MIT");
+    let help = Cmd::tool("nsinit").arg("--help").run();
+    let line = help.stdout.lines().skip_while(|l| !l.contains("--license"));
+    assert!(
+        line.take(3).any(|l| l.contains("-L")),
+        "--help does not mention -L:{help:?}"
+    );
     Cmd::tool("nsinit")
         .arg("--version")
         .run()
