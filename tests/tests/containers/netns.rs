@@ -1,4 +1,4 @@
-//! `ip netns add`: `nsenter --net=NAME` (a bare name means `/run/netns/NAME`) enters it, as
+//! `ip netns add`: `nsenter --netns=NAME` (`/run/netns/NAME`, as `ip netns exec NAME`) enters it, as
 //! util-linux's `nsenter --net=/run/netns/NAME` and `ip netns exec` do, and nsls lists it
 //! with its NSFS path and NAME.
 
@@ -29,7 +29,7 @@ fn ip_netns_is_entered_and_listed() {
     let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).expect("netns file"));
     let stat = ["stat", "-L", "-c", "%i", "/proc/self/ns/net"];
     let ours = tool("nsenter", false)
-        .arg(format!("--net={name}"))
+        .arg(format!("--netns={name}"))
         .args(stat)
         .run();
     let ul = Cmd::new("nsenter")
