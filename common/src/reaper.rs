@@ -762,69 +762,10 @@ impl Init<'_> {
     }
 }
 
-/// Every descendant of `me`, from `/proc/PID/task/TID/children` (or, without it, a scan of
-/// every `/proc/PID/stat`). Empty when `/proc` belongs to another PID namespace: its numbers
-/// would name other processes.
+/// Every descendant of `me` ([`crate::proc::descendants`]). Empty when `/proc` belongs to
+/// another PID namespace: its numbers would name other processes.
 pub fn descendants(me: i32) -> Vec<i32> {
-    let ours = std::fs::read_link("/proc/self")
-        .ok()
-        .and_then(|p| p.to_str().and_then(|s| s.parse::<i32>().ok()))
-        == Some(nix::unistd::getpid().as_raw());
-    if !ours {
-        return Vec::new();
-    }
-    if std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists() {
-        let mut out = Vec::new();
-        let mut stack = vec![me];
-        while let Some(p) = stack.pop() {
-            let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
-                continue;
-            };
-            for t in tasks.flatten() {
-                let mut path = t.path();
-                path.push("children");
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                for c in text
-                    .split_whitespace()
-                    .filter_map(|s| s.parse::<i32>().ok())
-                {
-                    out.push(c);
-                    stack.push(c);
-                }
-            }
-        }
-        return out;
-    }
-    // Fallback: a parent map of the whole of /proc.
-    let mut parent: Vec<(i32, i32)> = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            if let Some(ppid) = stat
-                .rsplit_once(')')
-                .and_then(|(_, r)| r.split_whitespace().nth(1))
-                .and_then(|s| s.parse::<i32>().ok())
-            {
-                parent.push((pid, ppid));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![me];
-    while let Some(p) = stack.pop() {
-        for &(c, _) in parent.iter().filter(|(_, pp)| *pp == p) {
-            out.push(c);
-            stack.push(c);
-        }
-    }
-    out
+    crate::proc::descendants(me)
 }
 
 #[cfg(test)]

@@ -308,9 +308,13 @@ impl Ctx {
 /// The container of process `pid`: its cgroup path, else its environment.
 fn container(pid: i32) -> Option<String> {
     use crate::container::{from_cgroup, from_environ};
-    scan::read_proc_file(&format!("/proc/{pid}/cgroup"))
+    nsutils_common::proc::read_small(&format!("/proc/{pid}/cgroup"))
         .and_then(|t| from_cgroup(&String::from_utf8_lossy(&t)))
-        .or_else(|| from_environ(&scan::read_proc_file(&format!("/proc/{pid}/environ"))?))
+        .or_else(|| {
+            from_environ(&nsutils_common::proc::read_small(&format!(
+                "/proc/{pid}/environ"
+            ))?)
+        })
 }
 
 /// The pidfs inode of process `pid` (Linux 6.9+, where pidfds live on pidfs; before, every

@@ -30,6 +30,9 @@ use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::NSLS_UNSUPPORTED;
 use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::{NsFile, NsId};
+use nsutils_common::proc::read_small;
+/// `/proc/PID/stat`, as common reads it (public here for the fuzz targets).
+pub use nsutils_common::proc::{parse_stat, read_stat, Stat};
 use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::sockets::{parse_socket_link, Sockets, Stop};
@@ -152,15 +155,6 @@ pub struct ScanOpts {
     pub sockets: bool,
     /// Look at nsfs bind mounts.
     pub mounts: bool,
-}
-
-/// `/proc/PID/stat`, the parts we use.
-#[derive(Debug, Clone)]
-pub struct Stat {
-    /// Parent PID.
-    pub ppid: i32,
-    /// The command name (`comm`).
-    pub comm: String,
 }
 
 /// The result of a scan.
@@ -672,45 +666,10 @@ fn read_ns(dfd: &OwnedFd, kinds: &KindMap<bool>, out: &mut KindMap<u64>) -> nix:
     Ok(())
 }
 
-/// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
-/// `statx` and a final empty `read`, a third more syscalls on the scan's hottest file reads.
-/// A read that leaves room in the buffer got the whole file (procfs fills what it can).
-pub fn read_proc_file(path: &str) -> Option<Vec<u8>> {
-    let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
-    let mut data = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        let n = nix::unistd::read(&fd, &mut data[len..]).ok()?;
-        len += n;
-        if n == 0 || len < data.len() {
-            break;
-        }
-        data.resize(data.len() * 2, 0);
-    }
-    data.truncate(len);
-    Some(data)
-}
-
-/// Read `/proc/PID/stat`: the parent PID and the command name.
-pub fn read_stat(pid: i32) -> Option<Stat> {
-    parse_stat(&read_proc_file(&format!("/proc/{pid}/stat"))?)
-}
-
-/// Parse the text of `/proc/PID/stat`: `PID (COMM) S PPID …`, where COMM may itself contain
-/// parentheses and spaces (so the last `)` ends it).
-pub fn parse_stat(data: &[u8]) -> Option<Stat> {
-    let open = data.iter().position(|&b| b == b'(')?;
-    let close = data.iter().rposition(|&b| b == b')')?;
-    let comm = String::from_utf8_lossy(data.get(open + 1..close)?).into_owned();
-    let rest = std::str::from_utf8(data.get(close + 1..)?).ok()?;
-    let ppid = rest.split_ascii_whitespace().nth(1)?.parse().ok()?;
-    Some(Stat { ppid, comm })
-}
-
 /// The command line of a process, arguments joined by spaces; the `comm` name for kernel
 /// threads (empty command line).
 pub fn read_cmdline(pid: i32) -> Option<String> {
-    let data = read_proc_file(&format!("/proc/{pid}/cmdline"))?;
+    let data = read_small(&format!("/proc/{pid}/cmdline"))?;
     let trimmed = data.strip_suffix(b"\0").unwrap_or(&data);
     if trimmed.is_empty() {
         return None;
