@@ -257,40 +257,9 @@ impl Scan {
         let mut buf = [0u8; 16];
         let mut thread_seen: Vec<u64> = Vec::new();
         for pid in pids {
-            let name = decimal(pid as u32, &mut buf);
-            let dfd = match openat(
-                &procfd,
-                name,
-                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) {
-                Ok(fd) => fd,
-                Err(Errno::ENOENT | Errno::ESRCH) => continue,
-                Err(e) => {
-                    s.unreadable.push((pid, e));
-                    continue;
-                }
+            let Some((dfd, p)) = s.scan_process(&procfd, pid, opts, &mut buf) else {
+                continue;
             };
-            let mut p = Proc {
-                pid,
-                ns: KindMap::default(),
-            };
-            match read_ns(&dfd, &opts.kinds, &mut p.ns) {
-                Ok(()) => {}
-                Err(Errno::ENOENT | Errno::ESRCH) => continue,
-                Err(e) => {
-                    s.unreadable.push((pid, e));
-                    continue;
-                }
-            };
-            for (k, &ino) in p.ns.iter() {
-                if ino != 0 {
-                    let i = s.add(ino, k, SRC_PROCESS, || Holder::Process(pid));
-                    let ns = &mut s.nss[i];
-                    ns.nprocs += 1;
-                    ns.pid.get_or_insert(pid);
-                }
-            }
             if opts.threads {
                 // st_nlink of /proc/PID/task is 2 + the number of threads: one fstatat
                 // spares the directory read of every single-threaded process.
@@ -311,6 +280,43 @@ impl Scan {
             s.scan_mounts(opts);
         }
         Ok(s)
+    }
+
+    /// One process's namespaces, through an `O_PATH` fd of its `/proc` directory (returned
+    /// for the other sources); `None` when it has gone or cannot be read (then counted in
+    /// [`Scan::unreadable`]).
+    fn scan_process(
+        &mut self,
+        procfd: &OwnedFd,
+        pid: i32,
+        opts: &ScanOpts,
+        buf: &mut [u8; 16],
+    ) -> Option<(OwnedFd, Proc)> {
+        let name = decimal(pid as u32, buf);
+        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut p = Proc {
+            pid,
+            ns: KindMap::default(),
+        };
+        let read = openat(procfd, name, flags, Mode::empty())
+            .and_then(|dfd| read_ns(&dfd, &opts.kinds, &mut p.ns).map(|()| dfd));
+        let dfd = match read {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT | Errno::ESRCH) => return None,
+            Err(e) => {
+                self.unreadable.push((pid, e));
+                return None;
+            }
+        };
+        for (k, &ino) in p.ns.iter() {
+            if ino != 0 {
+                let i = self.add(ino, k, SRC_PROCESS, || Holder::Process(pid));
+                let ns = &mut self.nss[i];
+                ns.nprocs += 1;
+                ns.pid.get_or_insert(pid);
+            }
+        }
+        Some((dfd, p))
     }
 
     /// nsfs bind mounts in our mount namespace. Without a readable mount table only the
