@@ -11,6 +11,8 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+use crate::kind::NsKind;
+
 /// `_IO(0xb7, n)`: the nsfs ioctls of `linux/nsfs.h`.
 const fn nsio(n: u8) -> libc::c_ulong {
     (0xb7 << 8) | n as libc::c_ulong
@@ -21,7 +23,7 @@ const NS_GET_NSTYPE: libc::c_ulong = nsio(3);
 const NS_GET_OWNER_UID: libc::c_ulong = nsio(4);
 
 /// `_IO(0xFF, n)`: the pidfs ioctls of `linux/pidfd.h` (Linux 6.11+).
-pub(crate) const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
+const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
     (0xFF << 8) | n as libc::c_ulong
 }
 
@@ -33,7 +35,8 @@ fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     }
 }
 
-/// An ioctl that takes no argument and returns an int (or a new fd).
+/// An ioctl that takes no argument and returns an int (or a new fd). Only for the requests
+/// of this module, each known to take none.
 fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int> {
     // An explicit 0 argument: ioctl is variadic, and without it the kernel sees whatever
     // the third register holds — the pidfs namespace ioctls reject a non-zero argument
@@ -43,7 +46,8 @@ fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int
     cvt(r as libc::c_long).map(|r| r as libc::c_int)
 }
 
-/// Take ownership of an fd that a successful syscall just returned.
+/// Take ownership of an fd that a successful syscall just returned (only for requests
+/// that return a new fd).
 fn owned(fd: libc::c_int) -> OwnedFd {
     // SAFETY: the kernel just returned this descriptor to us; nobody else owns it.
     unsafe { OwnedFd::from_raw_fd(fd) }
@@ -75,8 +79,14 @@ pub fn ns_get_owner_uid(fd: BorrowedFd<'_>) -> io::Result<libc::uid_t> {
     cvt(r as libc::c_long).map(|_| uid)
 }
 
-/// `PIDFD_GET_*_NAMESPACE`: a namespace fd of the process the pidfd refers to.
-pub fn pidfd_get_namespace(pidfd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<OwnedFd> {
+/// `PIDFD_GET_*_NAMESPACE`: the namespace `kind` (or its `_for_children` twin) of the
+/// process the pidfd refers to, as a new fd.
+pub fn pidfd_get_namespace(
+    pidfd: BorrowedFd<'_>,
+    kind: NsKind,
+    for_children: bool,
+) -> io::Result<OwnedFd> {
+    let req = pidfs_ns_ioctl(kind.pidfd_ioctl_nr(for_children));
     ioctl_noarg(pidfd, req).map(owned)
 }
 
