@@ -1,21 +1,24 @@
 //! Processes as `/proc` shows them: a process's children and descendants, the parent and
-//! command name of its `stat`, the ids of its `status`, its cgroup v2 path.
+//! command name of its `stat`, the ids of its `status`, its cgroup v2 path. One home for what
+//! nsrun, nsenter, nsls and the init loop read of other processes.
 //!
-//! `status` and `cgroup` are parsed by the procfs crate (whole files, off every measured
-//! path: nsenter reads them of its target when an option asks). The
-//! rest is read by hand, for measured reasons: the init loop of nsinit and `nsrun --init`
-//! lists descendants at shutdown, and procfs's `Process`/`Task` and 52-field `Stat` parser
-//! add 42 KB (+2.8%) to the static nsinit, the size-measured PID 1 (bench/sizes); 20 KB for
-//! its `Stat` parser alone. nsls reads `stat` for every process it lists (bench/nsls), and
-//! its tests feed [`parse_stat`] a shortened line (`PID (COMM) S PPID`), which procfs
-//! refuses.
+//! The procfs crate parses the `cgroup` file. The rest is read by hand, for measured
+//! reasons (release builds, this machine):
+//!
+//! * `stat` and the children lists: the init loop of nsinit and `nsrun --init` lists
+//!   descendants at shutdown, and procfs's `Process`/`Task`/`Stat` added 42 KB (+2.8%) to the
+//!   static nsinit, the size-measured PID 1 (bench/sizes); its `Stat` parser alone 20 KB.
+//!   nsls reads `stat` of every process it lists: through procfs, `nsls --shallow` took 5%
+//!   more CPU (234 ms against 223, bench/nsls), and its tests feed [`parse_stat`] shortened
+//!   lines (`PID (COMM) S PPID`) that procfs refuses.
+//! * `status`: procfs's `Status` parses every field into a map, 55 KB more in nsenter
+//!   (+6.5%) for the one `Uid:`/`Gid:` line it needs.
 //!
 //! Elsewhere, on purpose: nsls's scan (raw `*at` syscalls relative to one fd per process:
 //! the hot path), the mount table ([`crate::mountinfo`]: procfs's `MountInfo` keeps the
 //! octal escapes (`\040`) in mount points and needs UTF-8; ours unescapes bytes), the thread
 //! count before a fork ([`crate::sys::thread_count`]: one `stat`).
 
-use procfs::process::Status;
 use procfs::ProcessCGroups;
 
 /// Whether `/proc` is our PID namespace's: `/proc/self` names our PID. Another one's
@@ -166,8 +169,11 @@ pub fn descendants(pid: i32) -> Vec<i32> {
 /// sees it. A command name that is not UTF-8 does not stop the parse.
 pub fn effective_id(status: &[u8], uid: bool) -> Option<u32> {
     let text = String::from_utf8_lossy(status);
-    let st = <Status as procfs::FromBufRead>::from_buf_read(text.as_bytes()).ok()?;
-    Some(if uid { st.euid } else { st.egid })
+    let field = if uid { "Uid:" } else { "Gid:" };
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
 }
 
 /// The cgroup v2 path (the `0::PATH` line) in the text of a `/proc/PID/cgroup` file.
