@@ -45,7 +45,9 @@ fn children_files(pid: i32) -> Vec<i32> {
     };
     let mut out = Vec::new();
     for t in tasks.flatten() {
-        let Ok(text) = std::fs::read_to_string(t.path().join("children")) else {
+        let mut path = t.path();
+        path.push("children");
+        let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
         out.extend(
