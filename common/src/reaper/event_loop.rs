@@ -37,7 +37,7 @@ impl Init<'_> {
             let _ = nix::unistd::chdir("/");
         }
         if self.cfg.close_fds {
-            sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))?;
+            close_inherited_fds()?;
         }
         Ok(())
     }
@@ -103,6 +103,16 @@ impl Init<'_> {
         self.log(1, format_args!("exiting with status {code}"));
         Outcome::Code(code)
     }
+}
+
+/// Close every fd from 3 up that the init inherited, so that it pins nothing its parent gave
+/// it. Called once the pid file is written and closed, before the signalfd is made.
+#[allow(unsafe_code)]
+fn close_inherited_fds() -> Result<()> {
+    // SAFETY: nothing of ours is open from 3 up at this point: the pid file is closed (only
+    // its mark, no fd, is kept), the pidfds and pipes of the spawn are closed, and the
+    // signalfd comes after.
+    unsafe { sys::close_fds_from(3) }.map_err(|e| Error::os("cannot close inherited fds", e))
 }
 
 /// Every signal, read without blocking (they are all blocked: see `Inherited`).

@@ -5,7 +5,7 @@
 use nix::sys::signal::{SigSet, SigmaskHow};
 
 use crate::error::{Error, Result};
-use crate::sys;
+use crate::{spawn, sys};
 
 /// The signal state the caller had, given to every command.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl Inherited {
     /// In a forked child: give back the ignores and the mask, right before exec.
     pub(super) fn restore(&self) {
         if !self.ignored.contains(&libc::SIGPIPE) {
-            let _ = sys::set_signal_default(libc::SIGPIPE, true);
+            let _ = spawn::reset_sigpipe();
         }
         for &sig in &self.ignored {
             let _ = sys::set_signal_default(sig, false);

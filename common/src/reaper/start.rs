@@ -43,7 +43,7 @@ impl Init<'_> {
                 if let Some(fd) = self.cfg.exec_failure_fd {
                     let _ = sys::write_raw(fd, b"E");
                 }
-                spawn::exit_child(err.exit_code());
+                spawn::exit_child(err.exit_code().unwrap_or(crate::exit::TOOL_FAILURE));
             }
             ForkResult::Parent(pid) => {
                 if !self.cfg.setsid {
