@@ -21,26 +21,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use harness::{bin, is_root, skip, unprivileged_userns_works, Bg, Cmd, Output, TempDir};
+use harness::{
+    bin, is_root, need_programs, need_root, need_root_and, skip, Bg, Cmd, Netns, Output, TempDir,
+};
 
 const UL_UNSHARE: &str = "/usr/bin/unshare";
 const UL_NSENTER: &str = "/usr/bin/nsenter";
 
-fn root() -> bool {
-    if is_root() {
-        return true;
-    }
-    skip("needs root");
-    false
-}
-
 /// util-linux's tool, or a skip.
 fn anchor(path: &str) -> bool {
-    if Path::new(path).is_file() {
-        return true;
-    }
-    skip(format!("{path} is not installed (util-linux)"));
-    false
+    need_programs(&[path])
 }
 
 fn workspace() -> &'static Path {
@@ -219,7 +209,7 @@ fn same_habit(theirs: &str, ours: &str, args: &[&str], check: &dyn Fn(&Output) -
 
 #[test]
 fn abbreviated_habits_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let host = |k: &str| harness::ns_ino(None, k).to_string();
@@ -348,7 +338,7 @@ fn ambiguous_abbreviations_side_by_side() {
 /// for us, creating and entering; nothing appears in /run/netns.
 #[test]
 fn relative_namespace_files_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let dir = TempDir::private_mount("dropin-rel", 0o755);
@@ -411,17 +401,11 @@ fn relative_namespace_files_side_by_side() {
 /// `--net=NAME` that is no file but an ip netns name gets a hint naming both readings.
 #[test]
 fn netns_names_are_their_own_option() {
-    if !root() || !harness::have("ip") {
-        return skip("needs root and ip");
+    if !need_root_and(&["ip"]) {
+        return;
     }
-    let name = format!("dropin-{}", std::process::id());
-    struct Del(String);
-    impl Drop for Del {
-        fn drop(&mut self) {
-            let _ = Cmd::new("ip").args(["netns", "delete", &self.0]).run();
-        }
-    }
-    let _del = Del(name.clone());
+    let netns = Netns::new("dropin");
+    let name = netns.name();
     Cmd::tool("nsrun")
         .arg(format!("--netns={name}"))
         .arg("true")
@@ -431,8 +415,8 @@ fn netns_names_are_their_own_option() {
         .args(["netns", "list"])
         .run()
         .ok()
-        .stdout_has(&name);
-    let run = Path::new("/run/netns").join(&name);
+        .stdout_has(name);
+    let run = netns.path();
     let want = {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(&run)
@@ -486,7 +470,7 @@ fn netns_names_are_their_own_option() {
 
 #[test]
 fn login_shell_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let target = net_target();
@@ -597,8 +581,8 @@ fn timeout_ends_the_whole_job_side_by_side() {
 
 #[test]
 fn rootless_timeout_ends_the_whole_job() {
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let dir = TempDir::new("dropin-timeout-nobody");
     std::fs::set_permissions(
@@ -674,7 +658,7 @@ fn make_install_does_not_shadow_util_linux_nsenter() {
 /// the user typed. util-linux's exit code is the same (126/127).
 #[test]
 fn optional_value_trap_hints_quote_what_was_typed() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     for (args, code, quoted, fix) in [
@@ -790,7 +774,7 @@ fn invalid_values_and_misspellings_side_by_side() {
 /// the fork with ENOMEM for both — ours says why, and nsrun warned when it happened.
 #[test]
 fn pid_namespace_without_init_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let dir = TempDir::private_mount("dropin-pidns", 0o755);
@@ -843,7 +827,7 @@ fn pid_namespace_without_init_side_by_side() {
 /// mistyped inode names both causes.
 #[test]
 fn pidfs_inode_is_reachable() {
-    if !root() || !harness::have("python3") {
+    if !need_root() || !harness::have("python3") {
         return skip("needs root and python3");
     }
     let dir = TempDir::new("dropin-pidfs");
@@ -897,7 +881,7 @@ fn doc(path: &str) -> String {
 /// failures, 126/127 when the command cannot be executed or found; ours 125/126/127.
 #[test]
 fn docs_exit_status_claims_hold() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let target = net_target();
@@ -929,7 +913,7 @@ fn docs_exit_status_claims_hold() {
 /// so it is no difference, and the README does not list it as one.
 #[test]
 fn docs_mount_proc_with_root_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) {
+    if !need_root() || !anchor(UL_UNSHARE) {
         return;
     }
     let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
