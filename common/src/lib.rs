@@ -32,4 +32,4 @@ pub mod sys;
 
 pub use error::{Error, Result};
 pub use exit::Outcome;
-pub use kind::NsKind;
+pub use kind::{KindMap, NsKind};

@@ -18,7 +18,7 @@ use nsutils_common::cli::ValueTrap;
 use nsutils_common::exit::{self, Outcome};
 use nsutils_common::nsfs::{netns_name_hint, netns_path, NsFile, NsId};
 use nsutils_common::spawn::{self, ForkResult};
-use nsutils_common::{sys, Error, NsKind, Result};
+use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::cli::{Cli, IdArg, PROG};
 use crate::creds::Creds;
@@ -69,12 +69,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 /// Our own namespaces, each stat'ed at most once (`/proc/self/ns/X`); `None` where the
 /// kernel lacks the kind.
 #[derive(Debug, Default)]
-struct OurNs([Option<Option<NsId>>; 8]);
+struct OurNs(KindMap<Option<Option<NsId>>>);
 
 impl OurNs {
     fn get(&mut self, kind: NsKind) -> Option<NsId> {
-        let i = NsKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-        *self.0[i].get_or_insert_with(|| NsId::of_process(None, kind).ok())
+        *self.0[kind].get_or_insert_with(|| NsId::of_process(None, kind).ok())
     }
 }
 
@@ -127,11 +126,12 @@ fn sources(
             }
         }
         if want.is_empty() {
-            return Err(Error::msg(format!(
-                "{} holds no namespace files",
-                dir.display()
-            ))
-            .hint("expected files named cgroup, ipc, mnt, net, pid, time, user, uts (as nsrun --persist=DIR saves them)"));
+            return Err(
+                Error::msg(format!("{} holds no namespace files", dir.display())).hint(format!(
+                    "expected files named {} (as nsrun --persist=DIR saves them)",
+                    NsKind::names()
+                )),
+            );
         }
     }
     if cli.all && target.is_some() {
@@ -516,7 +516,14 @@ impl Plan {
         let exec = || {
             let err = program.exec();
             match &trap {
-                Some(t) if err.exit_code() != exit::TOOL_FAILURE => err.hint(t.hint()),
+                Some(t)
+                    if matches!(
+                        err.exit_code(),
+                        Some(exit::NOT_FOUND | exit::NOT_EXECUTABLE)
+                    ) =>
+                {
+                    err.hint(t.hint())
+                }
                 _ => err,
             }
         };
@@ -524,20 +531,15 @@ impl Plan {
         drop((entries, root, wd, cgroup, own_proc));
         if !fork {
             drop(target);
-            reset_sigpipe()?;
             return Err(exec());
         }
         let blocked = forward::block()?;
         match spawn::fork().map_err(fork_error)? {
             ForkResult::Child => {
                 drop(target);
-                let err = blocked
-                    .restore()
-                    .and_then(|()| reset_sigpipe())
-                    .err()
-                    .unwrap_or_else(exec);
+                let err = blocked.restore().err().unwrap_or_else(exec);
                 exit::print_error(PROG, &err);
-                spawn::exit_child(err.exit_code())
+                spawn::exit_child(err.exit_code().unwrap_or(exit::TOOL_FAILURE))
             }
             ForkResult::Parent(child) => blocked.supervise(child),
         }
@@ -579,11 +581,4 @@ fn warn_pid_for_children(t: &Target, own: Option<NsId>) {
         ),
     };
     exit::warn(PROG, msg);
-}
-
-/// Before exec: SIGPIPE back to its default (Rust ignores it). Every fd of ours is
-/// close-on-exec; the fds the caller gave the command (`cmd 3<file`, socket activation,
-/// `-N`'s socket) pass on to it, as with util-linux nsenter, nsrun and nsinit.
-fn reset_sigpipe() -> Result<()> {
-    sys::set_signal_default(libc::SIGPIPE, true).map_err(|e| Error::os("cannot reset SIGPIPE", e))
 }

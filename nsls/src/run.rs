@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
-use nsutils_common::exit::{warn, Outcome, NSLS_ERROR};
+use nsutils_common::exit::{warn, Outcome, NSLS_UNSUPPORTED};
 use nsutils_common::nsfs::NsFile;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{Error, KindMap, NsKind, Result};
 
 use crate::cli::{Format, Mode, Opts, TreeMode};
 use crate::columns::{Cell, Col, JsonType, COLUMNS};
 use crate::netnsid::{NetNsId, NsIdQuery};
 use crate::output::{self, Head, Style, Table};
-use crate::scan::{self, kidx, Holder, Scan, ScanOpts, SOURCE_NAMES};
+use crate::scan::{self, Holder, Scan, ScanOpts, SOURCE_NAMES};
 
 /// Run the request.
 pub fn run(opts: Opts) -> Result<Outcome> {
@@ -70,7 +70,7 @@ fn print(opts: &Opts, key: &str, table: &Table) -> Result<()> {
     match r {
         // A closed pipe (`nsls | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::os("cannot write the output", e).code(NSLS_ERROR)),
+        Err(e) => Err(Error::os("cannot write the output", e)),
         Ok(()) => Ok(()),
     }
 }
@@ -130,18 +130,18 @@ fn pid_levels(pid: i32) -> Result<Table> {
             .unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT));
         Error::os(format!("cannot read process {pid}"), e)
             .hint("check the PID: the process does not exist or has exited")
-            .code(NSLS_ERROR)
     })?;
     // Innermost first: the process's own pid namespace, then its parents up to ours.
     let mut chain = Vec::new();
-    let mut f = NsFile::open_proc(Some(pid), NsKind::Pid, false).map_err(|e| e.code(NSLS_ERROR))?;
+    let mut f = NsFile::open_proc(Some(pid), NsKind::Pid, false)?;
     loop {
-        chain.push(f.id().map_err(|e| e.code(NSLS_ERROR))?.ino);
+        chain.push(f.id()?.ino);
         match f.parent() {
             Ok(p) => f = p,
             Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => {
-                return Err(Error::msg("the kernel does not support NS_GET_PARENT")
-                    .code(nsutils_common::exit::NSLS_UNSUPPORTED))
+                return Err(
+                    Error::msg("the kernel does not support NS_GET_PARENT").code(NSLS_UNSUPPORTED)
+                )
             }
             Err(_) => break,
         }
@@ -351,7 +351,7 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
     if need_all {
         scan.resolve_all()?;
     }
-    let task_ns: Option<[u64; 8]> = match opts.task {
+    let task_ns: Option<KindMap<u64>> = match opts.task {
         None => None,
         Some(pid) => Some(task_namespaces(&scan, pid)?),
     };
@@ -374,11 +374,9 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
                         if n == 1 { "" } else { "es" }
                     ),
                 };
-                Error::msg(format!("namespace {ino} not found"))
-                    .hint(hint)
-                    .code(NSLS_ERROR)
+                Error::msg(format!("namespace {ino} not found")).hint(hint)
             })?;
-            let k = kidx(ctx.scan.nss[i].kind);
+            let k = ctx.scan.nss[i].kind;
             ctx.scan
                 .procs
                 .iter()
@@ -392,9 +390,9 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
                 .nss
                 .iter()
                 .enumerate()
-                .filter(|(_, ns)| opts.kinds[kidx(ns.kind)])
+                .filter(|(_, ns)| opts.kinds[ns.kind])
                 .filter(|(_, ns)| !opts.persistent || ns.nprocs == 0)
-                .filter(|(_, ns)| task_ns.map_or(true, |t| t[kidx(ns.kind)] == ns.ino))
+                .filter(|(_, ns)| task_ns.map_or(true, |t| t[ns.kind] == ns.ino))
                 .map(|(i, ns)| (i, ns.pid))
                 .collect();
             v.sort_by_key(|&(i, _)| ctx.scan.nss[i].ino);
@@ -470,8 +468,7 @@ fn parents(
 fn process_parents(scan: &mut Scan, rows: &[(usize, Option<i32>)]) -> Vec<Option<usize>> {
     let is_in = |scan: &Scan, i: usize, p: i32| {
         let ns = &scan.nss[i];
-        scan.proc(p)
-            .is_some_and(|pr| pr.ns[kidx(ns.kind)] == ns.ino)
+        scan.proc(p).is_some_and(|pr| pr.ns[ns.kind] == ns.ino)
     };
     let by_ino: HashMap<u64, usize> = rows
         .iter()
@@ -506,7 +503,7 @@ fn same_kind_ancestor(
     p: i32,
     by_ino: &HashMap<u64, usize>,
 ) -> Option<usize> {
-    let (ino, k) = (scan.nss[i].ino, kidx(scan.nss[i].kind));
+    let (ino, k) = (scan.nss[i].ino, scan.nss[i].kind);
     let mut p = p;
     for _ in 0..4096 {
         if let Some(pr) = scan.proc(p) {
@@ -524,7 +521,7 @@ fn same_kind_ancestor(
 }
 
 /// The namespaces of `-p PID`, which must have been read.
-fn task_namespaces(scan: &Scan, pid: i32) -> Result<[u64; 8]> {
+fn task_namespaces(scan: &Scan, pid: i32) -> Result<KindMap<u64>> {
     if let Some(p) = scan.proc(pid) {
         return Ok(p.ns);
     }
@@ -536,8 +533,7 @@ fn task_namespaces(scan: &Scan, pid: i32) -> Result<[u64; 8]> {
     let mut e = Error::errno(
         format!("cannot read the namespaces of process {pid}"),
         errno,
-    )
-    .code(NSLS_ERROR);
+    );
     if errno == nix::errno::Errno::ESRCH {
         e = e.hint("check the PID: the process does not exist or has exited");
     }
@@ -551,8 +547,7 @@ fn task_exists(pid: i32) -> Result<()> {
             format!("cannot read the namespaces of process {pid}"),
             nix::errno::Errno::ESRCH,
         )
-        .hint("check the PID: the process does not exist or has exited")
-        .code(NSLS_ERROR)),
+        .hint("check the PID: the process does not exist or has exited")),
         _ => Ok(()),
     }
 }
@@ -587,9 +582,9 @@ fn unreadable_note(scan: &Scan, opts: &Opts) -> Result<Option<String>> {
     }
     let msg = format!("{}, the listing is incomplete", parts.join("; "));
     if opts.strict {
-        return Err(Error::msg(msg)
-            .hint("run as root, or without --strict to list what can be read")
-            .code(NSLS_ERROR));
+        return Err(
+            Error::msg(msg).hint("run as root, or without --strict to list what can be read")
+        );
     }
     Ok(Some(msg))
 }
