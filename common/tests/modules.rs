@@ -45,7 +45,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                         .split(',')
                         .map(|n| n.trim().split("::").next().unwrap_or(""))
                         .collect(),
-                    None => vec![rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    None => vec![rest
+                        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
                         .next()
                         .unwrap_or("")],
                 };
@@ -53,8 +54,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                     let n = n.trim();
                     // Items re-exported at the crate root (`crate::Error`) and macros.
                     let module_name = n.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-                    if module_name && n != module && n != "sys" || n == "sys" && module != "sys"
-                    {
+                    if module_name && n != module && n != "sys" || n == "sys" && module != "sys" {
                         deps.insert(n.to_string());
                     }
                 }
@@ -94,7 +94,11 @@ fn cycle(
 fn the_module_graph_has_no_cycle() {
     let g = graph();
     assert!(g.contains_key("error") && g.contains_key("kind"), "{g:?}");
-    assert!(g["error"].is_empty(), "error depends on nothing: {:?}", g["error"]);
+    assert!(
+        g["error"].is_empty(),
+        "error depends on nothing: {:?}",
+        g["error"]
+    );
     let mut done = BTreeSet::new();
     for m in g.keys() {
         if let Some(c) = cycle(&g, m, &mut Vec::new(), &mut done) {
