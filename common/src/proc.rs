@@ -201,6 +201,8 @@ mod tests {
         assert!(children(me).contains(&pid));
         assert!(descendants(me).contains(&pid));
         assert!(children(pid).is_empty());
+        // The fallback of kernels without the children files finds the same child.
+        assert!(parent_map().contains(&(pid, me)));
         child.kill().expect("kill");
         child.wait().expect("wait");
         assert!(!children(me).contains(&pid));
