@@ -8,7 +8,8 @@
 //! | module | owns |
 //! |---|---|
 //! | `cli` | the options as typed, checks that need no syscall |
-//! | `run` | the plan (everything opened up front) and its steps, top to bottom |
+//! | `plan` | everything opened and checked up front; nothing changed |
+//! | `run` | the steps, top to bottom |
 //! | `target` | the pinned target and what is read of it from `/proc` |
 //! | `join` | the order of the `setns` calls: atomic, files around it, fallback |
 //! | `creds` | groups, gid, uid and capabilities after entering |
@@ -29,6 +30,7 @@ mod creds;
 mod forward;
 mod join;
 mod ownproc;
+mod plan;
 mod run;
 mod target;
 
