@@ -96,36 +96,19 @@ fn open_dir(path: &Path, what: &str) -> Result<OwnedFd> {
     .map_err(|e| Error::errno(format!("cannot open {what} {}", path.display()), e))
 }
 
-/// The kinds and where each comes from, from the options.
+/// The kinds and where each comes from, from the options, in the man page's order of
+/// precedence: `--from`'s files, `-a`'s (the target's, where the kernel has the kind), each
+/// namespace option (its file, or without one the target's, over `--from`'s), then
+/// `--netns`, `-N` and `--user-parent`.
 fn sources(
     cli: &Cli,
     target: Option<&Target>,
     ours: &mut OurNs,
 ) -> Result<BTreeMap<NsKind, Source>> {
-    let mut want = BTreeMap::new();
-    if let Some(dir) = &cli.from {
-        let md = std::fs::metadata(dir)
-            .map_err(|e| Error::os(format!("cannot open {}", dir.display()), e))?;
-        if !md.is_dir() {
-            return Err(Error::msg(format!(
-                "--from: {} is not a directory",
-                dir.display()
-            )));
-        }
-        for kind in NsKind::ALL {
-            let p = dir.join(kind.proc_name());
-            if p.symlink_metadata().is_ok() {
-                want.insert(kind, Source::File(p));
-            }
-        }
-        if want.is_empty() {
-            return Err(Error::msg(format!(
-                "{} holds no namespace files",
-                dir.display()
-            ))
-            .hint("expected files named cgroup, ipc, mnt, net, pid, time, user, uts (as nsrun --persist=DIR saves them)"));
-        }
-    }
+    let mut want = match &cli.from {
+        Some(dir) => from_dir(dir)?,
+        None => BTreeMap::new(),
+    };
     if cli.all && target.is_some() {
         for kind in NsKind::ALL {
             if ours.get(kind).is_some() {
@@ -134,24 +117,22 @@ fn sources(
         }
     }
     for kind in cli.ns.kinds() {
-        match cli.ns.get(kind).flatten() {
-            Some(f) => {
+        let from_file = cli.from.is_some() && matches!(want.get(&kind), Some(Source::File(_)));
+        match (cli.ns.get(kind).flatten(), target) {
+            (Some(f), _) => {
                 want.insert(kind, Source::File(f.clone()));
             }
-            None if target.is_some() => {
-                // An explicit flag without a file means the target's, over --from's.
-                if !matches!(want.get(&kind), Some(Source::File(_)) if cli.from.is_some()) {
-                    want.insert(kind, Source::Target);
-                }
+            // An explicit flag without a file means the target's, over --from's.
+            (None, Some(_)) if !from_file => {
+                want.insert(kind, Source::Target);
             }
-            None => {
-                if !want.contains_key(&kind) {
-                    return Err(Error::msg(format!(
-                        "--{}: no {kind} file in the --from directory and no target (-t PID)",
-                        kind.long_flag()
-                    )));
-                }
+            (None, None) if !want.contains_key(&kind) => {
+                return Err(Error::msg(format!(
+                    "--{}: no {kind} file in the --from directory and no target (-t PID)",
+                    kind.long_flag()
+                )));
             }
+            _ => {}
         }
     }
     if let Some(name) = &cli.netns {
@@ -162,6 +143,33 @@ fn sources(
     }
     if cli.user_parent {
         want.insert(NsKind::User, Source::UserParent);
+    }
+    Ok(want)
+}
+
+/// `--from=DIR`: every namespace file `DIR/<kind>` present (as `nsrun --persist=DIR` saves
+/// them); at least one.
+fn from_dir(dir: &Path) -> Result<BTreeMap<NsKind, Source>> {
+    let md = std::fs::metadata(dir)
+        .map_err(|e| Error::os(format!("cannot open {}", dir.display()), e))?;
+    if !md.is_dir() {
+        return Err(Error::msg(format!(
+            "--from: {} is not a directory",
+            dir.display()
+        )));
+    }
+    let want: BTreeMap<NsKind, Source> = NsKind::ALL
+        .into_iter()
+        .map(|kind| (kind, dir.join(kind.proc_name())))
+        .filter(|(_, p)| p.symlink_metadata().is_ok())
+        .map(|(kind, p)| (kind, Source::File(p)))
+        .collect();
+    if want.is_empty() {
+        return Err(Error::msg(format!(
+            "{} holds no namespace files",
+            dir.display()
+        ))
+        .hint("expected files named cgroup, ipc, mnt, net, pid, time, user, uts (as nsrun --persist=DIR saves them)"));
     }
     Ok(want)
 }
@@ -273,165 +281,30 @@ fn map_into_inner_has_zero(map: &nsutils_common::idmap::IdMap) -> bool {
 }
 
 impl Plan {
-    /// Open and check everything; change nothing.
+    /// Open and check everything; change nothing. The steps, as the man page has them: the
+    /// target, the namespaces to enter, the credentials, the SELinux context, the cgroup, the
+    /// root and working directory, the environment, and whether to fork.
     pub fn new(cli: Cli) -> Result<Plan> {
         cli.validate()?;
         spawn::check_single_threaded()?;
         // Pin the target before anything else about it is read.
         let target = cli.target.map(Target::open).transpose()?;
-
-        let mut ours = OurNs::default();
-        let want = sources(&cli, target.as_ref(), &mut ours)?;
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut parent_base: Option<NsFile> = None;
-        for (kind, src) in &want {
-            let (file, via_target) = match src {
-                Source::Target => {
-                    let t = target.as_ref().ok_or_else(|| {
-                        Error::msg(format!("--{} needs a target", kind.long_flag()))
-                    })?;
-                    (t.ns_file(*kind)?, true)
-                }
-                Source::File(p) => (open_file(p, *kind)?, false),
-                Source::Socket(fd) => {
-                    let t = target
-                        .as_ref()
-                        .ok_or_else(|| Error::msg("--net-socket needs a target (-t PID)"))?;
-                    (socket_netns(t, *fd)?, false)
-                }
-                Source::UserParent => continue,
-            };
-            entries.push(Entry { file, via_target });
-        }
-        if want.get(&NsKind::User) == Some(&Source::UserParent) {
-            // The user namespace whose parent to enter: --user's, else the owner of another
-            // namespace being entered, else the target's.
-            let base = match cli.ns.get(NsKind::User) {
-                Some(Some(f)) => open_file(f, NsKind::User)?,
-                Some(None) => match target.as_ref() {
-                    Some(t) => t.ns_file(NsKind::User)?,
-                    None => return Err(Error::msg("--user needs a file or a target (-t PID)")),
-                },
-                None => match (entries.first(), target.as_ref()) {
-                    (Some(e), _) => e.file.owner()?,
-                    (None, Some(t)) => t.ns_file(NsKind::User)?,
-                    (None, None) => {
-                        return Err(Error::msg(
-                            "--user-parent needs a target or another namespace to start from",
-                        ))
-                    }
-                },
-            };
-            let parent = base.parent().map_err(|e| match e.raw_os_error() {
-                Some(libc::EPERM) => e.hint("that user namespace has no parent you can see (it is yours or an ancestor of yours)"),
-                _ => e,
-            })?;
-            parent_base = Some(parent);
-        }
-        if let Some(file) = parent_base {
-            entries.push(Entry {
-                file,
-                via_target: false,
-            });
-        }
-
-        // Only the namespaces that differ from ours: setns into our own user namespace is
-        // EINVAL, and skipping the rest keeps -a cheap.
-        let mut differing = Vec::with_capacity(entries.len());
-        for e in entries {
-            let kind = e.file.kind();
-            let ours = ours.get(kind).ok_or_else(|| {
-                Error::msg(format!(
-                    "this kernel has no {kind} namespaces (no /proc/self/ns/{kind})"
-                ))
-            })?;
-            if e.file.id()? != ours {
-                differing.push(e);
-            }
-        }
-        let entries = differing;
-
-        if let Some(t) = &target {
-            if want.get(&NsKind::Pid) == Some(&Source::Target) {
-                let own = entries
-                    .iter()
-                    .find(|e| e.file.kind() == NsKind::Pid)
-                    .map_or_else(|| ours.get(NsKind::Pid), |e| e.file.id().ok());
-                warn_pid_for_children(t, own);
-            }
-        }
-
-        let user = entries.iter().find(|e| e.file.kind() == NsKind::User);
-        let user_via_target = user.map(|e| e.via_target);
-        let user_entered = user.is_some();
-        let set_default_ids = user_entered && !cli.preserve_credentials;
-        let (default_uid, default_gid) = if set_default_ids {
-            default_ids(target.as_ref(), user_via_target)?
-        } else {
-            (None, None)
+        let t = target.as_ref();
+        let entries = namespaces(&cli, t)?;
+        let creds = credentials(&cli, t, &entries)?;
+        let selinux_context = selinux_context(&cli, t)?;
+        let cgroup = match cli.join_cgroup {
+            true => Some(cgroup::open_procs(
+                &need_target(t, "--join-cgroup")?.cgroup_v2_path()?,
+            )?),
+            false => None,
         };
-        let gid = resolve_id(cli.setgid, false, target.as_ref(), user_via_target)?.or(default_gid);
-        let uid = resolve_id(cli.setuid, true, target.as_ref(), user_via_target)?.or(default_uid);
-        let creds = Creds {
-            clear_groups: set_default_ids || cli.setgid.is_some(),
-            gid,
-            uid,
-            keep_caps: cli.keep_caps,
+        let root = directory(t, "root", &cli.root, "root directory")?;
+        let wd = directory(t, "cwd", &cli.wd, "working directory")?;
+        let env = match cli.env {
+            true => Some(need_target(t, "--env")?.environ()?),
+            false => None,
         };
-
-        let selinux_context = if cli.follow_context {
-            if !Path::new("/sys/fs/selinux/enforce").exists() {
-                return Err(
-                    Error::msg("--follow-context: SELinux is not enabled on this system")
-                        .hint("there is no SELinux context to follow; drop -Z"),
-                );
-            }
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--follow-context needs a target (-t PID)"))?;
-            Some(t.read("attr/current")?)
-        } else {
-            None
-        };
-
-        let cgroup = if cli.join_cgroup {
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--join-cgroup needs a target (-t PID)"))?;
-            Some(cgroup::open_procs(&t.cgroup_v2_path()?)?)
-        } else {
-            None
-        };
-
-        let proc_dir =
-            |name: &str, given: &Option<Option<PathBuf>>, what: &str| -> Result<Option<OwnedFd>> {
-                match given {
-                    None => Ok(None),
-                    Some(Some(d)) => open_dir(d, what).map(Some),
-                    Some(None) => {
-                        let t = target.as_ref().ok_or_else(|| {
-                            Error::msg(format!("--{name} without DIR needs a target"))
-                        })?;
-                        let fd = open_dir(Path::new(&format!("/proc/{}/{name}", t.pid())), what)?;
-                        if !t.pidfd().is_alive() {
-                            return Err(Error::msg(format!("process {} has exited", t.pid())));
-                        }
-                        Ok(Some(fd))
-                    }
-                }
-            };
-        let root = proc_dir("root", &cli.root, "root directory")?;
-        let wd = proc_dir("cwd", &cli.wd, "working directory")?;
-
-        let env = if cli.env {
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--env needs a target (-t PID)"))?;
-            Some(t.environ()?)
-        } else {
-            None
-        };
-
         let fork = !cli.no_fork && entries.iter().any(|e| e.file.kind() == NsKind::Pid);
         Ok(Plan {
             target,
@@ -450,6 +323,162 @@ impl Plan {
             program: spawn::Program::command_or_login_shell(cli.command),
             trap: cli.trap,
         })
+    }
+}
+
+/// The target, for an option that needs one (`Cli::validate` has said so already).
+fn need_target<'t>(target: Option<&'t Target>, option: &str) -> Result<&'t Target> {
+    target.ok_or_else(|| Error::msg(format!("{option} needs a target (-t PID)")))
+}
+
+/// The namespaces to enter, opened and checked: where each comes from, the parent of a user
+/// namespace for `--user-parent`, and only those that differ from ours.
+fn namespaces(cli: &Cli, target: Option<&Target>) -> Result<Vec<Entry>> {
+    let mut ours = OurNs::default();
+    let want = sources(cli, target, &mut ours)?;
+    let mut entries = open_sources(&want, target)?;
+    if want.get(&NsKind::User) == Some(&Source::UserParent) {
+        let file = user_parent(cli, &entries, target)?;
+        entries.push(Entry {
+            file,
+            via_target: false,
+        });
+    }
+    let entries = differing(entries, &mut ours)?;
+    if let Some(t) = target {
+        if want.get(&NsKind::Pid) == Some(&Source::Target) {
+            let own = entries
+                .iter()
+                .find(|e| e.file.kind() == NsKind::Pid)
+                .map_or_else(|| ours.get(NsKind::Pid), |e| e.file.id().ok());
+            warn_pid_for_children(t, own);
+        }
+    }
+    Ok(entries)
+}
+
+/// Open each namespace but `--user-parent`'s: the target's through its pidfd, files by path,
+/// `-N`'s through the target's socket.
+fn open_sources(want: &BTreeMap<NsKind, Source>, target: Option<&Target>) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for (kind, src) in want {
+        let (file, via_target) = match src {
+            Source::Target => (
+                need_target(target, &format!("--{}", kind.long_flag()))?.ns_file(*kind)?,
+                true,
+            ),
+            Source::File(p) => (open_file(p, *kind)?, false),
+            Source::Socket(fd) => (
+                socket_netns(need_target(target, "--net-socket")?, *fd)?,
+                false,
+            ),
+            Source::UserParent => continue,
+        };
+        entries.push(Entry { file, via_target });
+    }
+    Ok(entries)
+}
+
+/// `--user-parent`: the parent of `--user`'s namespace, else of the owner of another
+/// namespace being entered, else of the target's.
+fn user_parent(cli: &Cli, entries: &[Entry], target: Option<&Target>) -> Result<NsFile> {
+    let base = match (cli.ns.get(NsKind::User), entries.first(), target) {
+        (Some(Some(f)), _, _) => open_file(f, NsKind::User)?,
+        (Some(None), _, Some(t)) => t.ns_file(NsKind::User)?,
+        (Some(None), _, None) => {
+            return Err(Error::msg("--user needs a file or a target (-t PID)"))
+        }
+        (None, Some(e), _) => e.file.owner()?,
+        (None, None, Some(t)) => t.ns_file(NsKind::User)?,
+        (None, None, None) => {
+            return Err(Error::msg(
+                "--user-parent needs a target or another namespace to start from",
+            ))
+        }
+    };
+    base.parent().map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) => e.hint(
+            "that user namespace has no parent you can see (it is yours or an ancestor of yours)",
+        ),
+        _ => e,
+    })
+}
+
+/// Only the namespaces that differ from ours: setns into our own user namespace is EINVAL,
+/// and skipping the rest keeps -a cheap.
+fn differing(entries: Vec<Entry>, ours: &mut OurNs) -> Result<Vec<Entry>> {
+    let mut differing = Vec::with_capacity(entries.len());
+    for e in entries {
+        let kind = e.file.kind();
+        let ours = ours.get(kind).ok_or_else(|| {
+            Error::msg(format!(
+                "this kernel has no {kind} namespaces (no /proc/self/ns/{kind})"
+            ))
+        })?;
+        if e.file.id()? != ours {
+            differing.push(e);
+        }
+    }
+    Ok(differing)
+}
+
+/// The credentials: `-S`/`-G` (`follow` resolved), else — entering a user namespace without
+/// `--preserve-credentials` — the default ids, with the supplementary groups dropped.
+fn credentials(cli: &Cli, target: Option<&Target>, entries: &[Entry]) -> Result<Creds> {
+    let user = entries.iter().find(|e| e.file.kind() == NsKind::User);
+    let user_via_target = user.map(|e| e.via_target);
+    let set_default_ids = user.is_some() && !cli.preserve_credentials;
+    let (default_uid, default_gid) = if set_default_ids {
+        default_ids(target, user_via_target)?
+    } else {
+        (None, None)
+    };
+    let gid = resolve_id(cli.setgid, false, target, user_via_target)?.or(default_gid);
+    let uid = resolve_id(cli.setuid, true, target, user_via_target)?.or(default_uid);
+    Ok(Creds {
+        clear_groups: set_default_ids || cli.setgid.is_some(),
+        gid,
+        uid,
+        keep_caps: cli.keep_caps,
+    })
+}
+
+/// `-Z`: the target's SELinux context, to run the command in.
+fn selinux_context(cli: &Cli, target: Option<&Target>) -> Result<Option<Vec<u8>>> {
+    if !cli.follow_context {
+        return Ok(None);
+    }
+    if !Path::new("/sys/fs/selinux/enforce").exists() {
+        return Err(
+            Error::msg("--follow-context: SELinux is not enabled on this system")
+                .hint("there is no SELinux context to follow; drop -Z"),
+        );
+    }
+    need_target(target, "--follow-context")?
+        .read("attr/current")
+        .map(Some)
+}
+
+/// `-r`/`-w`: the directory given, or without one the target's (`/proc/PID/root`, `cwd`),
+/// opened now for `fchdir` after entering.
+fn directory(
+    target: Option<&Target>,
+    name: &str,
+    given: &Option<Option<PathBuf>>,
+    what: &str,
+) -> Result<Option<OwnedFd>> {
+    match given {
+        None => Ok(None),
+        Some(Some(d)) => open_dir(d, what).map(Some),
+        Some(None) => {
+            let t =
+                target.ok_or_else(|| Error::msg(format!("--{name} without DIR needs a target")))?;
+            let fd = open_dir(Path::new(&format!("/proc/{}/{name}", t.pid())), what)?;
+            if !t.pidfd().is_alive() {
+                return Err(Error::msg(format!("process {} has exited", t.pid())));
+            }
+            Ok(Some(fd))
+        }
     }
 }
 

@@ -22,12 +22,9 @@ pub fn run(cli: crate::cli::Cli) -> Result<Outcome> {
 }
 
 impl Plan {
-    /// Make the changes and run the command.
+    /// Make the changes, in this order, and run the command.
     pub fn execute(self) -> Result<Outcome> {
-        if let Some(ctx) = &self.selinux_context {
-            std::fs::write("/proc/thread-self/attr/exec", ctx)
-                .map_err(|e| Error::os("cannot set the SELinux exec context", e))?;
-        }
+        self.set_selinux_context()?;
         if let Some((f, path)) = &self.cgroup {
             cgroup::join(f, path)?;
         }
@@ -40,6 +37,23 @@ impl Plan {
         )?;
         // Root and directory before the credentials: chroot needs CAP_SYS_CHROOT, which a
         // uid other than 0 no longer has.
+        self.change_root_and_directory()?;
+        self.creds.apply(&self.own_proc)?;
+        self.take_environment();
+        self.run_command()
+    }
+
+    /// `-Z`: the target's context for the command's exec.
+    fn set_selinux_context(&self) -> Result<()> {
+        match &self.selinux_context {
+            Some(ctx) => std::fs::write("/proc/thread-self/attr/exec", ctx)
+                .map_err(|e| Error::os("cannot set the SELinux exec context", e)),
+            None => Ok(()),
+        }
+    }
+
+    /// `-r`, then `-w` (opened before entering) or `-W` (resolved now, inside).
+    fn change_root_and_directory(&self) -> Result<()> {
         if let Some(root) = &self.root {
             nix::unistd::fchdir(root)
                 .and_then(|()| nix::unistd::chroot("."))
@@ -53,7 +67,11 @@ impl Plan {
                 Error::errno(format!("cannot change directory to {}", dir.display()), e)
             })?;
         }
-        self.creds.apply(&self.own_proc)?;
+        Ok(())
+    }
+
+    /// `-e`: the target's environment instead of ours.
+    fn take_environment(&self) {
         if let Some(env) = &self.env {
             let old: Vec<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
             for k in old {
@@ -63,6 +81,11 @@ impl Plan {
                 std::env::set_var(k, v);
             }
         }
+    }
+
+    /// Run the command: exec it, or — a PID namespace entered — fork it, so that it is in
+    /// that namespace, and stand in for it.
+    fn run_command(self) -> Result<Outcome> {
         let Plan {
             entries,
             root,
