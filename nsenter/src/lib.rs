@@ -10,9 +10,10 @@
 //! | `cli` | the options as typed, checks that need no syscall |
 //! | `plan` | everything opened and checked up front; nothing changed |
 //! | `run` | the steps, top to bottom |
+//! | `namespaces` | the namespaces to enter: where each comes from, opened and checked |
 //! | `target` | the pinned target and what is read of it from `/proc` |
 //! | `join` | the order of the `setns` calls: atomic, files around it, fallback |
-//! | `creds` | groups, gid, uid and capabilities after entering |
+//! | `creds` | the credentials to take (`-S`/`-G`, `follow`, the defaults) and setting them |
 //! | `ownproc` | our own `/proc`, opened before entering, for reading ourselves after |
 //! | `cgroup` | `--join-cgroup` |
 //! | `forward` | fork, signal forwarding, exit-status mirroring |
@@ -29,6 +30,7 @@ mod cli;
 mod creds;
 mod forward;
 mod join;
+mod namespaces;
 mod ownproc;
 mod plan;
 mod run;
