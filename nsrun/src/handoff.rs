@@ -60,12 +60,12 @@ pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Resul
             None => pf.place()?,
         }
     }
-    if let (Some(fd), Some(proc)) = (plan.info_fd.take(), plan.proc_dir.as_ref()) {
+    if let (Some(fd), Some(proc)) = (plan.fds.info.take(), plan.fds.proc_dir.as_ref()) {
         let mut json = info_json(pid, &plan.kinds, proc)?;
         json.push('\n');
         write_fd(fd, json.as_bytes(), "--info-fd")?;
     }
-    if let Some(fd) = plan.ready_fd.take() {
+    if let Some(fd) = plan.fds.ready.take() {
         write_fd(fd, b"1", "--ready-fd")?;
     }
     Ok(())
@@ -73,7 +73,7 @@ pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Resul
 
 /// Wait for one byte, or EOF, on `--block-fd`.
 pub fn block(plan: &mut Plan) -> Result<()> {
-    if let Some(fd) = plan.block_fd.take() {
+    if let Some(fd) = plan.fds.block.take() {
         let mut f = std::fs::File::from(fd);
         let mut b = [0u8; 1];
         loop {

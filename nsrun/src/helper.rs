@@ -68,13 +68,13 @@ impl Helper {
     /// Fork the helper; it waits for [`Helper::unshared`].
     pub fn start(plan: &Plan) -> Result<Helper> {
         let work = Work {
-            uid_map: plan.uid_map.clone().filter(|m| m.by_helper),
-            gid_map: plan.gid_map.clone().filter(|m| m.by_helper),
+            uid_map: plan.maps.uid.clone().filter(|m| m.by_helper),
+            gid_map: plan.maps.gid.clone().filter(|m| m.by_helper),
             persist: plan.persist.clone(),
             persist_dir: plan.persist_dir.clone(),
             is_root: plan.is_root,
             pid_file: plan.pid_file.as_ref().map(|p| p.mark()),
-            user_fds: [&plan.info_fd, &plan.block_fd, &plan.ready_fd]
+            user_fds: [&plan.fds.info, &plan.fds.block, &plan.fds.ready]
                 .into_iter()
                 .flatten()
                 .map(|fd| fd.as_raw_fd())

@@ -53,7 +53,7 @@ fn read_byte(f: &mut File) -> Option<u8> {
 pub fn run(plan: Plan) -> Result<Outcome> {
     // A forked child in a new PID namespace sees getppid() == 0: it tells whether we died
     // before its PDEATHSIG was armed by polling this pidfd instead.
-    let me = if plan.kill_child.is_some() || (plan.fork && plan.block_fd.is_some()) {
+    let me = if plan.kill_child.is_some() || (plan.fork && plan.fds.block.is_some()) {
         Some(PidFd::open(nix::unistd::getpid().as_raw())?)
     } else {
         None
@@ -77,7 +77,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     let flags = NsKind::mask(plan.kinds.iter().copied());
     nix::sched::unshare(CloneFlags::from_bits_retain(flags))
         .map_err(|e| explain::unshare_error(e, &plan.kinds, plan.is_root))?;
-    if let Some(allow) = plan.setgroups {
+    if let Some(allow) = plan.maps.setgroups {
         ProcRoot::default().write_setgroups(None, allow)?;
     }
     setup::time_offsets(&plan)?;
@@ -131,7 +131,7 @@ impl ChildSync {
     /// waiting (PDEATHSIG, its race closed by the pidfd), then disarm again unless
     /// `--kill-child` wants it.
     fn block(&mut self, plan: &mut Plan) -> Result<()> {
-        let arm = !self.kill_child && plan.block_fd.is_some();
+        let arm = !self.kill_child && plan.fds.block.is_some();
         if let (true, Some(parent)) = (arm, self.parent.as_ref()) {
             spawn::set_parent_death_signal_pidfd(libc::SIGKILL, parent)?;
         }

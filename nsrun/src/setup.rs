@@ -34,7 +34,10 @@ pub fn time_offsets(plan: &Plan) -> Result<()> {
 /// The single-id maps nsrun writes for itself (`setgroups` was written before).
 pub fn own_maps(plan: &Plan) -> Result<()> {
     let proc_root = ProcRoot::default();
-    for (kind, m) in [(MapKind::Uid, &plan.uid_map), (MapKind::Gid, &plan.gid_map)] {
+    for (kind, m) in [
+        (MapKind::Uid, &plan.maps.uid),
+        (MapKind::Gid, &plan.maps.gid),
+    ] {
         if let Some(m) = m.as_ref().filter(|m| !m.by_helper) {
             proc_root.write_map(None, kind, &m.map)?;
         }
