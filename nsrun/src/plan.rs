@@ -306,36 +306,6 @@ impl Cli {
             || x.init
             || x.timeout.is_some()
     }
-
-    /// The `--map-users`/`--map-groups` specs, `--map-auto` and `--map-subids` added.
-    pub fn map_specs(&self) -> (Vec<MapSpec>, Vec<MapSpec>) {
-        let mut uid_specs = self.map_users.clone();
-        let mut gid_specs = self.map_groups.clone();
-        for (on, spec) in [
-            (self.map_auto, MapSpec::Auto),
-            (self.map_subids, MapSpec::Subids),
-        ] {
-            if on {
-                uid_specs.push(spec);
-                gid_specs.push(spec);
-            }
-        }
-        (uid_specs, gid_specs)
-    }
-
-    /// Whether the maps need the caller's user name: only to look up subordinate ids. The
-    /// user database is the slowest part of a plain `nsrun -r` otherwise (NSS, nscd,
-    /// /etc/passwd).
-    fn needs_user_name(&self, is_root: bool) -> bool {
-        !is_root && (!self.map_users.is_empty() || !self.map_groups.is_empty())
-            || self.map_auto
-            || self.map_subids
-            || self
-                .map_users
-                .iter()
-                .chain(&self.map_groups)
-                .any(|s| matches!(s, MapSpec::Auto | MapSpec::Subids))
-    }
 }
 
 /// The uid and gid maps, and what to write to `setgroups`.
@@ -355,7 +325,7 @@ fn id_maps(cli: &Cli, is_root: bool) -> Result<Maps> {
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
     ));
-    let user_name = if cli.needs_user_name(is_root) {
+    let user_name = if needs_user_name(cli, is_root) {
         nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(own_uid))
             .ok()
             .flatten()
@@ -368,7 +338,7 @@ fn id_maps(cli: &Cli, is_root: bool) -> Result<Maps> {
         uid: own_uid,
         is_root,
     };
-    let (uid_specs, gid_specs) = cli.map_specs();
+    let (uid_specs, gid_specs) = map_specs(cli);
     let uid = build_map(MapKind::Uid, &uid_specs, cli.user_single, own_uid, &who)?;
     let gid = build_map(MapKind::Gid, &gid_specs, cli.group_single, own_gid, &who)?;
     let setgroups = setgroups(cli, &gid)?;
@@ -377,6 +347,36 @@ fn id_maps(cli: &Cli, is_root: bool) -> Result<Maps> {
         gid,
         setgroups,
     })
+}
+
+/// The `--map-users`/`--map-groups` specs, `--map-auto` and `--map-subids` added.
+fn map_specs(cli: &Cli) -> (Vec<MapSpec>, Vec<MapSpec>) {
+    let mut uid_specs = cli.map_users.clone();
+    let mut gid_specs = cli.map_groups.clone();
+    for (on, spec) in [
+        (cli.map_auto, MapSpec::Auto),
+        (cli.map_subids, MapSpec::Subids),
+    ] {
+        if on {
+            uid_specs.push(spec);
+            gid_specs.push(spec);
+        }
+    }
+    (uid_specs, gid_specs)
+}
+
+/// Whether the maps need the caller's user name: only to look up subordinate ids. The
+/// user database is the slowest part of a plain `nsrun -r` otherwise (NSS, nscd,
+/// /etc/passwd).
+fn needs_user_name(cli: &Cli, is_root: bool) -> bool {
+    !is_root && (!cli.map_users.is_empty() || !cli.map_groups.is_empty())
+        || cli.map_auto
+        || cli.map_subids
+        || cli
+            .map_users
+            .iter()
+            .chain(&cli.map_groups)
+            .any(|s| matches!(s, MapSpec::Auto | MapSpec::Subids))
 }
 
 /// What to write to `setgroups`: `--setgroups`, else deny with a single group map, as in
