@@ -1,16 +1,75 @@
-//! Hand-offs to the calling script once the namespaces are set up: the pid file, the
-//! `--info-fd` JSON (bubblewrap's keys), the `--ready-fd` byte, and the `--block-fd` wait.
+//! Hand-offs to the calling script: its fds taken (`--info-fd`, `--ready-fd`, `--block-fd`),
+//! and once the namespaces are set up the pid file, the `--info-fd` JSON (bubblewrap's keys),
+//! the `--ready-fd` byte, and the `--block-fd` wait.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::AtFlags;
 use nsutils_common::pidfd::PidFd;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{sys, Error, NsKind, Result};
 
+use crate::cli::Extras;
 use crate::helper::Helper;
 use crate::plan::Plan;
 
+/// The fds the caller handed nsrun: our close-on-exec duplicates.
+#[derive(Debug, Default)]
+pub struct UserFds {
+    /// `--info-fd`.
+    pub info: Option<OwnedFd>,
+    /// `/proc`, opened for `--info-fd` (a child may mount another over it).
+    pub proc_dir: Option<OwnedFd>,
+    /// `--block-fd`.
+    pub block: Option<OwnedFd>,
+    /// `--ready-fd`.
+    pub ready: Option<OwnedFd>,
+}
+
+impl UserFds {
+    /// Duplicate `--info-fd`, `--block-fd` and `--ready-fd` close-on-exec and close the
+    /// originals: the command must not inherit them, and the caller's EOF must come when
+    /// nsrun is done with them.
+    pub fn take(x: &Extras) -> Result<UserFds> {
+        let take_fd = |name: &str, fd: Option<i32>| -> Result<Option<OwnedFd>> {
+            let Some(fd) = fd else { return Ok(None) };
+            let dup = sys::dup_cloexec(fd).map_err(|e| {
+                Error::os(
+                    format!("--{name}={fd}: file descriptor {fd} is not open"),
+                    e,
+                )
+            })?;
+            Ok(Some(dup))
+        };
+        let info = take_fd("info-fd", x.info_fd)?;
+        let block = take_fd("block-fd", x.block_fd)?;
+        let ready = take_fd("ready-fd", x.ready_fd)?;
+        for fd in [x.info_fd, x.block_fd, x.ready_fd].into_iter().flatten() {
+            if fd > 2 {
+                let _ = nix::unistd::close(fd);
+            }
+        }
+        let proc_dir = match &info {
+            None => None,
+            Some(_) => Some(
+                nix::fcntl::open(
+                    "/proc",
+                    nix::fcntl::OFlag::O_PATH
+                        | nix::fcntl::OFlag::O_DIRECTORY
+                        | nix::fcntl::OFlag::O_CLOEXEC,
+                    nix::sys::stat::Mode::empty(),
+                )
+                .map_err(|e| Error::errno("cannot open /proc", e))?,
+            ),
+        };
+        Ok(UserFds {
+            info,
+            proc_dir,
+            block,
+            ready,
+        })
+    }
+}
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
 /// created, read from the process that runs the command, and ours: `"child-pidfs-inode"`,
 /// the inode that `nsenter -t PID:INODE` checks (Linux 6.9+, where pidfds live on pidfs).

@@ -35,7 +35,8 @@ use nsutils_common::safefile::{Dir, MadeDir, Mark};
 use nsutils_common::spawn::{self, ForkResult};
 use nsutils_common::{sys, Error, NsKind, Result};
 
-use crate::plan::{MapPlan, Persist, Plan};
+use crate::maps::MapPlan;
+use crate::plan::{Persist, Plan};
 
 /// nsrun's end of the helper.
 #[derive(Debug)]
