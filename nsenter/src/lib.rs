@@ -71,7 +71,10 @@ fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(cli::PROG, run::run(cli)),
+        Ok(cli) => report(
+            cli::PROG,
+            plan::Plan::new(cli).and_then(plan::Plan::execute),
+        ),
         Err(code) => code,
     }
 }

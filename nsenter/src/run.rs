@@ -16,11 +16,6 @@ use crate::plan::Plan;
 use crate::target::Target;
 use crate::{cgroup, forward, join};
 
-/// Parse-to-exit: plan, then execute.
-pub fn run(cli: crate::cli::Cli) -> Result<Outcome> {
-    Plan::new(cli)?.execute()
-}
-
 impl Plan {
     /// Make the changes, in this order, and run the command.
     pub fn execute(self) -> Result<Outcome> {

@@ -53,7 +53,7 @@ fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(PROG, plan::Plan::new(cli).and_then(run::run)),
+        Ok(cli) => report(PROG, plan::Plan::new(cli).and_then(plan::Plan::execute)),
         Err(code) => code,
     }
 }
