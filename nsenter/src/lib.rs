@@ -13,7 +13,7 @@
 //! | `namespaces` | the namespaces to enter: where each comes from, opened and checked |
 //! | `target` | the pinned target and what is read of it from `/proc` |
 //! | `join` | the order of the `setns` calls: atomic, files around it, fallback |
-//! | `creds` | the credentials to take (`-S`/`-G`, `follow`, the defaults) and setting them |
+//! | `creds` | the credentials to take: `-S`/`-G`, `follow`, the defaults (set by `nsutils_common::creds`) |
 //! | `ownproc` | our own `/proc`, opened before entering, for reading ourselves after |
 //! | `cgroup` | `--join-cgroup` |
 //! | `forward` | fork, signal forwarding, exit-status mirroring |

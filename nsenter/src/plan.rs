@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 use nsutils_common::cli::ValueTrap;
+use nsutils_common::creds::Creds;
 use nsutils_common::spawn;
 use nsutils_common::{sys, Error, NsKind, Result};
 
 use crate::cgroup;
 use crate::cli::Cli;
-use crate::creds::{credentials, Creds};
+use crate::creds::credentials;
 use crate::join::{self, Entry};
 use crate::namespaces::namespaces;
 use crate::ownproc::OwnProc;

@@ -33,7 +33,7 @@ impl Plan {
         // Root and directory before the credentials: chroot needs CAP_SYS_CHROOT, which a
         // uid other than 0 no longer has.
         self.change_root_and_directory()?;
-        self.creds.apply(&self.own_proc)?;
+        self.creds.apply(|| self.own_proc.setgroups_denied())?;
         self.take_environment();
         self.run_command()
     }

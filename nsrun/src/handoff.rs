@@ -18,8 +18,6 @@ use crate::plan::Plan;
 pub struct UserFds {
     /// `--info-fd`.
     pub info: Option<OwnedFd>,
-    /// `/proc`, opened for `--info-fd` (a child may mount another over it).
-    pub proc_dir: Option<OwnedFd>,
     /// `--block-fd`.
     pub block: Option<OwnedFd>,
     /// `--ready-fd`.
@@ -49,25 +47,7 @@ impl UserFds {
                 let _ = nix::unistd::close(fd);
             }
         }
-        let proc_dir = match &info {
-            None => None,
-            Some(_) => Some(
-                nix::fcntl::open(
-                    "/proc",
-                    nix::fcntl::OFlag::O_PATH
-                        | nix::fcntl::OFlag::O_DIRECTORY
-                        | nix::fcntl::OFlag::O_CLOEXEC,
-                    nix::sys::stat::Mode::empty(),
-                )
-                .map_err(|e| Error::errno("cannot open /proc", e))?,
-            ),
-        };
-        Ok(UserFds {
-            info,
-            proc_dir,
-            block,
-            ready,
-        })
+        Ok(UserFds { info, block, ready })
     }
 }
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
@@ -119,7 +99,7 @@ pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Resul
             None => pf.place()?,
         }
     }
-    if let (Some(fd), Some(proc)) = (plan.fds.info.take(), plan.fds.proc_dir.as_ref()) {
+    if let (Some(fd), Some(proc)) = (plan.fds.info.take(), plan.proc_dir.as_ref()) {
         let mut json = info_json(pid, &plan.kinds, proc)?;
         json.push('\n');
         write_fd(fd, json.as_bytes(), "--info-fd")?;

@@ -4,10 +4,12 @@
 //! opened. Bad input therefore fails here, with nothing changed — except the pid file's
 //! temporary file, which [`PidFile`] removes again on any later failure.
 
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nsutils_common::cli::{NsFlags, TimeOffset, ValueTrap};
+use nsutils_common::creds::Creds;
 use nsutils_common::mount::Propagation;
 use nsutils_common::nsfs::netns_path;
 use nsutils_common::safefile::{self, PidFile};
@@ -81,12 +83,8 @@ pub struct Plan {
     pub root: Option<PathBuf>,
     /// `--wd`.
     pub wd: Option<PathBuf>,
-    /// `--setuid`.
-    pub setuid: Option<u32>,
-    /// `--setgid`.
-    pub setgid: Option<u32>,
-    /// `--keep-caps`.
-    pub keep_caps: bool,
+    /// `--setgid`, `--setuid`, `--keep-caps`.
+    pub creds: Creds,
     /// `--monotonic`.
     pub monotonic: Option<TimeOffset>,
     /// `--boottime`.
@@ -98,6 +96,10 @@ pub struct Plan {
     pub pid_file: Option<PidFile>,
     /// `--info-fd`, `--block-fd`, `--ready-fd`.
     pub fds: UserFds,
+    /// The caller's `/proc`, opened now: for `--info-fd` (a child may mount another over
+    /// it), and for `--setgid`, to ask whether `setgroups` is denied once the command's
+    /// process is set up (after `--root` there may be no `/proc` at all).
+    pub proc_dir: Option<OwnedFd>,
     /// The command, or the login shell.
     pub program: spawn::Program,
     /// The namespace option that took no value before the command (`--net /path cmd`).
@@ -156,6 +158,7 @@ impl Plan {
         let persist = persist_targets(&ns, &kinds, &cli.more)?;
         check_root_and_wd(&cli)?;
         let fds = UserFds::take(&cli.more)?;
+        let proc_dir = open_proc(fds.info.is_some() || cli.setgid.is_some())?;
         let fork = cli.forks(&kinds);
         let mount_binfmt = cli.binfmt_dir();
         let x = cli.more;
@@ -185,9 +188,12 @@ impl Plan {
             load_interp: cli.load_interp,
             root: cli.root,
             wd: cli.wd,
-            setuid: cli.setuid,
-            setgid: cli.setgid,
-            keep_caps: cli.keep_caps,
+            creds: Creds {
+                clear_groups: cli.setgid.is_some(),
+                gid: cli.setgid,
+                uid: cli.setuid,
+                keep_caps: cli.keep_caps,
+            },
             monotonic: cli.monotonic,
             boottime: cli.boottime,
             env: EnvPolicy {
@@ -196,6 +202,7 @@ impl Plan {
             },
             pid_file,
             fds,
+            proc_dir,
             program,
             trap: cli.trap,
             is_root,
@@ -264,6 +271,20 @@ fn check_persist_dir(dir: &Path) -> Result<()> {
         )));
     }
     safefile::check(dir, true).map_err(|e| e.context("--persist"))
+}
+
+/// The caller's `/proc` as an `O_PATH` directory, when `needed`.
+fn open_proc(needed: bool) -> Result<Option<OwnedFd>> {
+    if !needed {
+        return Ok(None);
+    }
+    nix::fcntl::open(
+        "/proc",
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map(Some)
+    .map_err(|e| Error::errno("cannot open /proc", e))
 }
 
 /// `--root` is a directory, and so is `--wd` (inside the new root).
