@@ -8,6 +8,8 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use nsutils_common::cli::{NsFlags, TimeOffset, ValueTrap};
 use nsutils_common::creds::Creds;
 use nsutils_common::mount::Propagation;
@@ -158,7 +160,7 @@ impl Plan {
         let persist = persist_targets(&ns, &kinds, &cli.more)?;
         check_root_and_wd(&cli)?;
         let fds = UserFds::take(&cli.more)?;
-        let proc_dir = open_proc(fds.info.is_some() || cli.setgid.is_some())?;
+        let proc_dir = open_proc(&cli, &fds)?;
         let fork = cli.forks(&kinds);
         let mount_binfmt = cli.binfmt_dir();
         let x = cli.more;
@@ -273,18 +275,23 @@ fn check_persist_dir(dir: &Path) -> Result<()> {
     safefile::check(dir, true).map_err(|e| e.context("--persist"))
 }
 
-/// The caller's `/proc` as an `O_PATH` directory, when `needed`.
-fn open_proc(needed: bool) -> Result<Option<OwnedFd>> {
-    if !needed {
-        return Ok(None);
+/// The caller's `/proc` as an `O_PATH` directory: needed for `--info-fd`; for `--setgid`
+/// only if there is one (without, setgroups counts as allowed, as where it cannot be read).
+fn open_proc(cli: &Cli, fds: &UserFds) -> Result<Option<OwnedFd>> {
+    let open = || {
+        nix::fcntl::open(
+            "/proc",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+    };
+    if fds.info.is_some() {
+        open()
+            .map(Some)
+            .map_err(|e| Error::errno("cannot open /proc", e))
+    } else {
+        Ok(cli.setgid.and_then(|_| open().ok()))
     }
-    nix::fcntl::open(
-        "/proc",
-        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .map(Some)
-    .map_err(|e| Error::errno("cannot open /proc", e))
 }
 
 /// `--root` is a directory, and so is `--wd` (inside the new root).
