@@ -26,21 +26,36 @@ use crate::target::{need_target, Target};
 /// Everything opened and decided before the first change.
 #[derive(Debug)]
 pub struct Plan {
+    /// `-t`: the target, pinned.
     pub(crate) target: Option<Target>,
+    /// The namespaces to enter, only those that differ from ours.
     pub(crate) entries: Vec<Entry>,
+    /// The user namespace grants the privilege (we are not root with CAP_SYS_ADMIN): it
+    /// is entered first.
     pub(crate) user_first: bool,
+    /// `setns(pidfd, mask)` for the target's namespaces (else per file: see `join`).
     pub(crate) use_pidfd: bool,
+    /// `-Z`: the target's SELinux context.
     pub(crate) selinux_context: Option<Vec<u8>>,
+    /// `-c`: the target's `cgroup.procs`, open for writing, and its path.
     pub(crate) cgroup: Option<(File, PathBuf)>,
+    /// `-r`: the root directory, opened before entering.
     pub(crate) root: Option<OwnedFd>,
+    /// `-w`: the working directory, opened before entering.
     pub(crate) wd: Option<OwnedFd>,
+    /// `-W`: the working directory, resolved after entering.
     pub(crate) wdns: Option<PathBuf>,
+    /// The credentials to take after entering.
     pub(crate) creds: Creds,
     /// Our `/proc`, for what is read of ourselves after entering.
     pub(crate) own_proc: OwnProc,
+    /// `-e`: the target's environment.
     pub(crate) env: Option<Vec<(OsString, OsString)>>,
+    /// Fork, so that the command is in the PID namespace entered.
     pub(crate) fork: bool,
+    /// The command, or the login shell.
     pub(crate) program: spawn::Program,
+    /// The namespace option that took no value before the command (`--net /path cmd`).
     pub(crate) trap: Option<ValueTrap>,
 }
 
@@ -57,17 +72,18 @@ impl Plan {
         let entries = namespaces(&cli, t)?;
         let creds = credentials(&cli, t, &entries)?;
         let selinux_context = selinux_context(&cli, t)?;
-        let cgroup = match cli.join_cgroup {
-            true => Some(cgroup::open_procs(
-                &need_target(t, "--join-cgroup")?.cgroup_v2_path()?,
-            )?),
-            false => None,
+        let cgroup = if cli.join_cgroup {
+            let path = need_target(t, "--join-cgroup")?.cgroup_v2_path()?;
+            Some(cgroup::open_procs(&path)?)
+        } else {
+            None
         };
         let root = directory(t, "root", &cli.root, "root directory")?;
         let wd = directory(t, "cwd", &cli.wd, "working directory")?;
-        let env = match cli.env {
-            true => Some(need_target(t, "--env")?.environ()?),
-            false => None,
+        let env = if cli.env {
+            Some(need_target(t, "--env")?.environ()?)
+        } else {
+            None
         };
         let fork = !cli.no_fork && entries.iter().any(|e| e.file.kind() == NsKind::Pid);
         Ok(Plan {
