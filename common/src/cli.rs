@@ -1,4 +1,4 @@
-//! Shared command-line pieces: the eight namespace flags, value parsers (PID, id map,
+//! Shared command-line pieces: the namespace flags (from the kind table), value parsers (PID, id map,
 //! signal name or number, durations and signed clock offsets, user and group names),
 //! util-linux's abbreviated long options, and the one policy for argument errors (exit 125;
 //! util-linux's `prog: message` and `Try 'prog --help'` lines, with a `prog: hint:` line
@@ -11,80 +11,78 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
-
 use crate::idmap::IdRange;
-use crate::kind::NsKind;
+use crate::kind::{KindMap, NsKind};
 
-/// The eight namespace flags, each with an optional `=FILE` (a persisted namespace to create
-/// or join). `require_equals` keeps util-linux's meaning: `--net /path cmd` runs `/path`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct NsFlags {
-    /// Mount namespace [at FILE]
-    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub mount: Option<Option<PathBuf>>,
-    /// UTS namespace (hostname, domain name) [at FILE]
-    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub uts: Option<Option<PathBuf>>,
-    /// IPC namespace [at FILE]
-    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub ipc: Option<Option<PathBuf>>,
-    /// Network namespace [at FILE; a relative FILE is in the working directory]
-    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub net: Option<Option<PathBuf>>,
-    /// PID namespace [at FILE]
-    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub pid: Option<Option<PathBuf>>,
-    /// User namespace [at FILE]
-    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub user: Option<Option<PathBuf>>,
-    /// Cgroup namespace [at FILE]
-    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub cgroup: Option<Option<PathBuf>>,
-    /// Time namespace [at FILE]
-    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true)]
-    pub time: Option<Option<PathBuf>>,
-}
+/// The namespace flags, one per kind, each with an optional `=FILE` (a persisted namespace
+/// to create or join). `require_equals` keeps util-linux's meaning: `--net /path cmd` runs
+/// `/path`.
+///
+/// Built from the kind table ([`NsKind::short_flag`], [`NsKind::long_flag`],
+/// [`NsKind::flag_help`], in [`NsKind::FLAG_ORDER`]) rather than derived field by field; the
+/// argument ids are the long flags (`conflicts_with = "net"`). Use it as
+/// `#[command(flatten)] ns: NsFlags`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NsFlags(KindMap<Option<Option<PathBuf>>>);
 
 impl NsFlags {
     /// `None`: kind not asked; `Some(None)`: asked without a file; `Some(Some(f))`: with one.
     pub fn get(&self, kind: NsKind) -> Option<Option<&PathBuf>> {
-        let v = match kind {
-            NsKind::Cgroup => &self.cgroup,
-            NsKind::Ipc => &self.ipc,
-            NsKind::Mnt => &self.mount,
-            NsKind::Net => &self.net,
-            NsKind::Pid => &self.pid,
-            NsKind::Time => &self.time,
-            NsKind::User => &self.user,
-            NsKind::Uts => &self.uts,
-        };
-        v.as_ref().map(Option::as_ref)
+        self.0[kind].as_ref().map(Option::as_ref)
     }
 
     /// Mark a kind as asked (for options that imply one, like `--mount-proc`).
     pub fn imply(&mut self, kind: NsKind) {
-        let v = match kind {
-            NsKind::Cgroup => &mut self.cgroup,
-            NsKind::Ipc => &mut self.ipc,
-            NsKind::Mnt => &mut self.mount,
-            NsKind::Net => &mut self.net,
-            NsKind::Pid => &mut self.pid,
-            NsKind::Time => &mut self.time,
-            NsKind::User => &mut self.user,
-            NsKind::Uts => &mut self.uts,
-        };
-        if v.is_none() {
-            *v = Some(None);
-        }
+        self.0[kind].get_or_insert(None);
     }
 
     /// The kinds asked for, in [`NsKind::ALL`] order.
     pub fn kinds(&self) -> Vec<NsKind> {
-        NsKind::ALL
-            .into_iter()
-            .filter(|k| self.get(*k).is_some())
+        self.0
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k)
             .collect()
+    }
+}
+
+impl clap::Args for NsFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        NsKind::FLAG_ORDER.into_iter().fold(cmd, |cmd, kind| {
+            cmd.arg(
+                clap::Arg::new(kind.long_flag())
+                    .short(kind.short_flag())
+                    .long(kind.long_flag())
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .action(clap::ArgAction::Set)
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .help(kind.flag_help()),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for NsFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = NsFlags::default();
+        flags.update_from_arg_matches(m)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for kind in NsKind::ALL {
+            let id = kind.long_flag();
+            if m.contains_id(id) {
+                self.0[kind] = Some(m.get_one::<PathBuf>(id).cloned());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -382,7 +380,7 @@ impl ValueTrap {
             "'{t} {c}' ran {c} as the command, as util-linux does: the value of --{l} must \
              follow '=' (--{l}={c})"
         );
-        if l == "net" && !c.contains('/') {
+        if l == NsKind::Net.long_flag() && !c.contains('/') {
             h.push_str(&format!("; an ip netns name is --netns={c}"));
         }
         h
@@ -673,6 +671,28 @@ mod tests {
         let t = parse(&["-Ump"]).expect("bundled");
         assert_eq!(t.ns.kinds(), [NsKind::Mnt, NsKind::Pid, NsKind::User]);
         assert!(parse(&["--bogus"]).is_err());
+    }
+
+    /// The flags come from the kind table, in util-linux's order, with the derive's ids.
+    #[test]
+    fn ns_flags_are_the_kind_table() {
+        let cmd = <T as clap::CommandFactory>::command();
+        let args: Vec<&clap::Arg> = cmd
+            .get_arguments()
+            .filter(|a| a.get_short().is_some())
+            .collect();
+        assert_eq!(args.len(), NsKind::COUNT);
+        for (a, k) in args.iter().zip(NsKind::FLAG_ORDER) {
+            assert_eq!(a.get_id().as_str(), k.long_flag());
+            assert_eq!(a.get_long(), Some(k.long_flag()));
+            assert_eq!(a.get_short(), Some(k.short_flag()));
+            assert!(a.is_require_equals_set());
+        }
+        let help = cmd.clone().render_help().to_string();
+        assert!(
+            help.contains("-m, --mount[=<FILE>]   Mount namespace [at FILE]"),
+            "{help}"
+        );
     }
 
     /// A tool with more options than its util-linux anchor.

@@ -34,4 +34,4 @@ pub mod sys;
 
 pub use error::{Error, Result};
 pub use exit::Outcome;
-pub use kind::NsKind;
+pub use kind::{KindMap, NsKind};

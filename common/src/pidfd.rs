@@ -23,23 +23,6 @@ pub struct PidFd {
     pid: i32,
 }
 
-/// The `PIDFD_GET_*_NAMESPACE` ioctl number for a kind (or its `_for_children` twin).
-fn ns_ioctl(kind: NsKind, for_children: bool) -> libc::c_ulong {
-    let n = match (kind, for_children) {
-        (NsKind::Cgroup, _) => 1,
-        (NsKind::Ipc, _) => 2,
-        (NsKind::Mnt, _) => 3,
-        (NsKind::Net, _) => 4,
-        (NsKind::Pid, false) => 5,
-        (NsKind::Pid, true) => 6,
-        (NsKind::Time, false) => 7,
-        (NsKind::Time, true) => 8,
-        (NsKind::User, _) => 9,
-        (NsKind::Uts, _) => 10,
-    };
-    sys::pidfs_ns_ioctl(n)
-}
-
 impl PidFd {
     /// Open a pidfd for `pid`. ESRCH becomes "no process with PID N".
     pub fn open(pid: i32) -> Result<PidFd> {
@@ -99,7 +82,10 @@ impl PidFd {
     /// process that reused the PID.
     pub fn ns_file(&self, kind: NsKind, for_children: bool) -> Result<NsFile> {
         let path = proc_ns_path(Some(self.pid), kind, for_children);
-        match sys::pidfd_get_namespace(self.fd.as_fd(), ns_ioctl(kind, for_children)) {
+        match sys::pidfd_get_namespace(
+            self.fd.as_fd(),
+            sys::pidfs_ns_ioctl(kind.pidfd_ioctl_nr(for_children)),
+        ) {
             Ok(fd) => return NsFile::from_fd(fd, path, Some(kind)),
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTTY) | Some(libc::EINVAL)) => {}
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {

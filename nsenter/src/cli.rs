@@ -120,14 +120,14 @@ pub struct Cli {
     pub ns: NsFlags,
     /// Enter the network namespace ip netns calls NAME (/run/netns/NAME)
     #[arg(long, value_name = "NAME", value_parser = parse_netns_name,
-          conflicts_with_all = ["net", "net_socket"])]
+          conflicts_with_all = [NsKind::Net.long_flag(), "net_socket"])]
     pub netns: Option<String>,
     /// Enter every namespace file found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them)
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Enter the network namespace of the target's socket FD
     #[arg(short = 'N', long = "net-socket", value_name = "FD", value_parser = parse_fd,
-          requires = "target", conflicts_with = "net")]
+          requires = "target", conflicts_with = NsKind::Net.long_flag())]
     pub net_socket: Option<i32>,
     /// Enter the parent of the user namespace (of --user's, else of the other namespaces' owner)
     #[arg(long = "user-parent")]

@@ -32,7 +32,7 @@ pub struct Entry {
 /// a kernel before 5.8 would take (for tests and for comparing the two).
 pub const PER_FILE_ENV: &str = "NSUTILS_NSENTER_PER_FILE";
 
-fn position(order: &[NsKind; 8], kind: NsKind) -> usize {
+fn position(order: &[NsKind; NsKind::COUNT], kind: NsKind) -> usize {
     order.iter().position(|k| *k == kind).unwrap_or(order.len())
 }
 
@@ -54,7 +54,7 @@ fn explain_eperm(err: Error, file: &NsFile, proc: &OwnProc) -> Error {
     }
 }
 
-fn enter_files(entries: &[&Entry], order: &[NsKind; 8], proc: &OwnProc) -> Result<()> {
+fn enter_files(entries: &[&Entry], order: &[NsKind; NsKind::COUNT], proc: &OwnProc) -> Result<()> {
     let mut sorted: Vec<&&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| position(order, e.file.kind()));
     for e in sorted {
@@ -78,7 +78,7 @@ fn kinds_list(kinds: &[NsKind]) -> String {
 fn enter_target(
     pidfd: &PidFd,
     entries: &[&Entry],
-    order: &[NsKind; 8],
+    order: &[NsKind; NsKind::COUNT],
     use_pidfd: bool,
     proc: &OwnProc,
 ) -> Result<()> {

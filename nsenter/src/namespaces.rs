@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use nsutils_common::exit;
 use nsutils_common::nsfs::{netns_name_hint, netns_path, NsFile, NsId};
-use nsutils_common::{sys, Error, NsKind, Result};
+use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::cli::{Cli, PROG};
 use crate::join::Entry;
@@ -29,12 +29,11 @@ enum Source {
 /// Our own namespaces, each stat'ed at most once (`/proc/self/ns/X`); `None` where the
 /// kernel lacks the kind.
 #[derive(Debug, Default)]
-struct OurNs([Option<Option<NsId>>; 8]);
+struct OurNs(KindMap<Option<Option<NsId>>>);
 
 impl OurNs {
     fn get(&mut self, kind: NsKind) -> Option<NsId> {
-        let i = NsKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-        *self.0[i].get_or_insert_with(|| NsId::of_process(None, kind).ok())
+        *self.0[kind].get_or_insert_with(|| NsId::of_process(None, kind).ok())
     }
 }
 
@@ -133,11 +132,12 @@ fn from_dir(dir: &Path) -> Result<BTreeMap<NsKind, Source>> {
         .map(|(kind, p)| (kind, Source::File(p)))
         .collect();
     if want.is_empty() {
-        return Err(Error::msg(format!(
-            "{} holds no namespace files",
-            dir.display()
-        ))
-        .hint("expected files named cgroup, ipc, mnt, net, pid, time, user, uts (as nsrun --persist=DIR saves them)"));
+        return Err(
+            Error::msg(format!("{} holds no namespace files", dir.display())).hint(format!(
+                "expected files named {} (as nsrun --persist=DIR saves them)",
+                NsKind::names()
+            )),
+        );
     }
     Ok(want)
 }

@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use nsutils_common::cli::{clap_error_line, parse_pid};
 use nsutils_common::exit::print_error;
 use nsutils_common::exit::NSLS_ERROR;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{Error, KindMap, NsKind, Result};
 
 use crate::columns::{self, Col};
 use crate::filter::{self, Expr};
@@ -62,8 +62,15 @@ pub struct Cli {
     /// Use the raw output format
     #[arg(short = 'r', long)]
     pub raw: bool,
-    /// Namespace type (cgroup, ipc, mnt, net, pid, time, user, uts); repeatable or comma-separated
-    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    #[arg(
+        short = 't',
+        long = "type",
+        value_name = "TYPE",
+        help = format!(
+            "Namespace type ({}); repeatable or comma-separated",
+            NsKind::names()
+        )
+    )]
     pub types: Vec<String>,
     /// Don't truncate text in columns
     #[arg(short = 'u', long)]
@@ -119,8 +126,8 @@ pub enum Format {
 pub struct Opts {
     /// What to print.
     pub mode: Mode,
-    /// Kinds to list (by [`crate::scan::kidx`]).
-    pub kinds: [bool; 8],
+    /// Kinds to list.
+    pub kinds: KindMap<bool>,
     /// Columns to show.
     pub columns: Vec<Col>,
     /// Output format.
@@ -239,18 +246,18 @@ fn bad(msg: impl Into<String>) -> Error {
 impl Cli {
     /// Check the combination and turn strings into values.
     pub fn validate(self) -> Result<Opts> {
-        let mut kinds = [false; 8];
+        let mut kinds = KindMap::splat(false);
         for spec in &self.types {
             for name in spec.split(',').filter(|s| !s.is_empty()) {
                 let k = NsKind::from_name(name).ok_or_else(|| {
                     bad(format!("unknown namespace type: {name}"))
-                        .hint("types are cgroup, ipc, mnt, net, pid, time, user, uts")
+                        .hint(format!("types are {}", NsKind::names()))
                 })?;
-                kinds[crate::scan::kidx(k)] = true;
+                kinds[k] = true;
             }
         }
-        if !kinds.contains(&true) {
-            kinds = [true; 8];
+        if kinds.kinds().next().is_none() {
+            kinds = KindMap::splat(true);
         }
         let mode = if self.list_columns {
             Mode::ListColumns
@@ -266,10 +273,7 @@ impl Cli {
         } else {
             Mode::Namespaces
         };
-        let only_net = kinds
-            .iter()
-            .enumerate()
-            .all(|(i, &on)| on == (i == crate::scan::kidx(NsKind::Net)));
+        let only_net = kinds.iter().all(|(k, &on)| on == (k == NsKind::Net));
         let defaults: &[Col] = match mode {
             Mode::Processes(_) => &columns::DEFAULT_PROCS,
             _ if only_net => &columns::DEFAULT_NET,

@@ -6,13 +6,13 @@ use std::io::{IsTerminal, Write};
 
 use nsutils_common::exit::{warn, Outcome, NSLS_ERROR};
 use nsutils_common::nsfs::NsFile;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{Error, KindMap, NsKind, Result};
 
 use crate::cli::{Format, Mode, Opts, TreeMode};
 use crate::columns::{Cell, Col, JsonType, COLUMNS};
 use crate::netnsid::{NetNsId, NsIdQuery};
 use crate::output::{self, Head, Style, Table};
-use crate::scan::{self, kidx, Holder, Scan, ScanOpts, SOURCE_NAMES};
+use crate::scan::{self, Holder, Scan, ScanOpts, SOURCE_NAMES};
 
 /// Run the request.
 pub fn run(opts: Opts) -> Result<Outcome> {
@@ -351,7 +351,7 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
     if need_all {
         scan.resolve_all()?;
     }
-    let task_ns: Option<[u64; 8]> = match opts.task {
+    let task_ns: Option<KindMap<u64>> = match opts.task {
         None => None,
         Some(pid) => Some(task_namespaces(&scan, pid)?),
     };
@@ -378,7 +378,7 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
                     .hint(hint)
                     .code(NSLS_ERROR)
             })?;
-            let k = kidx(ctx.scan.nss[i].kind);
+            let k = ctx.scan.nss[i].kind;
             ctx.scan
                 .procs
                 .iter()
@@ -392,9 +392,9 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
                 .nss
                 .iter()
                 .enumerate()
-                .filter(|(_, ns)| opts.kinds[kidx(ns.kind)])
+                .filter(|(_, ns)| opts.kinds[ns.kind])
                 .filter(|(_, ns)| !opts.persistent || ns.nprocs == 0)
-                .filter(|(_, ns)| task_ns.map_or(true, |t| t[kidx(ns.kind)] == ns.ino))
+                .filter(|(_, ns)| task_ns.map_or(true, |t| t[ns.kind] == ns.ino))
                 .map(|(i, ns)| (i, ns.pid))
                 .collect();
             v.sort_by_key(|&(i, _)| ctx.scan.nss[i].ino);
@@ -470,8 +470,7 @@ fn parents(
 fn process_parents(scan: &mut Scan, rows: &[(usize, Option<i32>)]) -> Vec<Option<usize>> {
     let is_in = |scan: &Scan, i: usize, p: i32| {
         let ns = &scan.nss[i];
-        scan.proc(p)
-            .is_some_and(|pr| pr.ns[kidx(ns.kind)] == ns.ino)
+        scan.proc(p).is_some_and(|pr| pr.ns[ns.kind] == ns.ino)
     };
     let by_ino: HashMap<u64, usize> = rows
         .iter()
@@ -506,7 +505,7 @@ fn same_kind_ancestor(
     p: i32,
     by_ino: &HashMap<u64, usize>,
 ) -> Option<usize> {
-    let (ino, k) = (scan.nss[i].ino, kidx(scan.nss[i].kind));
+    let (ino, k) = (scan.nss[i].ino, scan.nss[i].kind);
     let mut p = p;
     for _ in 0..4096 {
         if let Some(pr) = scan.proc(p) {
@@ -524,7 +523,7 @@ fn same_kind_ancestor(
 }
 
 /// The namespaces of `-p PID`, which must have been read.
-fn task_namespaces(scan: &Scan, pid: i32) -> Result<[u64; 8]> {
+fn task_namespaces(scan: &Scan, pid: i32) -> Result<KindMap<u64>> {
     if let Some(p) = scan.proc(pid) {
         return Ok(p.ns);
     }

@@ -29,8 +29,8 @@ use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::{NSLS_ERROR, NSLS_UNSUPPORTED};
 use nsutils_common::mountinfo::{self, parse_ns_link};
-use nsutils_common::nsfs::NsFile;
-use nsutils_common::{sys, Error, NsKind, Result};
+use nsutils_common::nsfs::{NsFile, NsId};
+use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::sockets::{parse_socket_link, Sockets, Stop};
 
@@ -58,17 +58,6 @@ pub const SOURCE_NAMES: [(u8, &str); 7] = [
     (SRC_MOUNT, "mount"),
     (SRC_PARENT, "parent"),
     (SRC_OWNER, "owner"),
-];
-
-/// The index of a kind in [`NsKind::ALL`] (and in [`Proc::ns`]).
-pub fn kidx(k: NsKind) -> usize {
-    k as usize
-}
-
-/// The links of `/proc/PID/ns/` as C strings, in [`NsKind::ALL`] order, for `fstatat`
-/// without allocating.
-const NS_LINKS: [&CStr; 8] = [
-    c"cgroup", c"ipc", c"mnt", c"net", c"pid", c"time", c"user", c"uts",
 ];
 
 /// Something that keeps a namespace alive and through which it can be opened.
@@ -146,15 +135,15 @@ pub struct Ns {
 pub struct Proc {
     /// Its PID in our PID namespace.
     pub pid: i32,
-    /// The inode of each kind of its namespaces ([`kidx`]), 0 when not scanned.
-    pub ns: [u64; 8],
+    /// The inode of each kind of its namespaces, 0 when not scanned.
+    pub ns: KindMap<u64>,
 }
 
 /// What to look at.
 #[derive(Debug, Clone)]
 pub struct ScanOpts {
     /// Kinds to scan processes for.
-    pub kinds: [bool; 8],
+    pub kinds: KindMap<bool>,
     /// Look at threads that are not the leader.
     pub threads: bool,
     /// Look at open file descriptors.
@@ -264,9 +253,9 @@ impl Scan {
             .map_err(|e| Error::errno("cannot read /proc", e).code(NSLS_ERROR))?;
         let mut names = Vec::new();
         let mut socks = Vec::new();
-        if opts.fds && opts.sockets && opts.kinds[kidx(NsKind::Net)] {
-            let own = fstatat(&procfd, c"self/ns/net", AtFlags::empty()).ok();
-            s.sockets = Sockets::new(own.map(|st| st.st_ino));
+        if opts.fds && opts.sockets && opts.kinds[NsKind::Net] {
+            let own = NsId::of_process(None, NsKind::Net).ok();
+            s.sockets = Sockets::new(own.map(|id| id.ino));
         }
         s.procs.reserve(pids.len());
         s.index.reserve(pids.len() / 2 + 64);
@@ -288,7 +277,10 @@ impl Scan {
                     continue;
                 }
             };
-            let mut p = Proc { pid, ns: [0; 8] };
+            let mut p = Proc {
+                pid,
+                ns: KindMap::default(),
+            };
             match read_ns(&dfd, &opts.kinds, &mut p.ns) {
                 Ok(()) => {}
                 Err(Errno::ENOENT | Errno::ESRCH) => continue,
@@ -297,8 +289,7 @@ impl Scan {
                     continue;
                 }
             };
-            for k in NsKind::ALL {
-                let ino = p.ns[kidx(k)];
+            for (k, &ino) in p.ns.iter() {
                 if ino != 0 {
                     let i = s.add(ino, k, SRC_PROCESS, || Holder::Process(pid));
                     let ns = &mut s.nss[i];
@@ -336,7 +327,7 @@ impl Scan {
         };
         for m in mounts {
             if let Some((k, ino)) = m.nsfs_target() {
-                if opts.kinds[kidx(k)] {
+                if opts.kinds[k] {
                     let path = m.mount_point.clone();
                     let i = self.add(ino, k, SRC_MOUNT, || Holder::Mount(path));
                     self.nss[i].mounts.push(m.mount_point);
@@ -399,13 +390,12 @@ impl Scan {
             ) else {
                 continue;
             };
-            let mut ns = [0u64; 8];
+            let mut ns = KindMap::default();
             if read_ns(&tfd, &opts.kinds, &mut ns).is_err() {
                 continue;
             }
-            for k in NsKind::ALL {
-                let ino = ns[kidx(k)];
-                if ino == 0 || ino == p.ns[kidx(k)] {
+            for (k, &ino) in ns.iter() {
+                if ino == 0 || ino == p.ns[k] {
                     continue;
                 }
                 let pid = p.pid;
@@ -434,7 +424,7 @@ impl Scan {
         let Ok(fddir) = numeric_entries(dfd, c"fd", dirbuf, fds) else {
             return;
         };
-        let want_socks = opts.sockets && opts.kinds[kidx(NsKind::Net)];
+        let want_socks = opts.sockets && opts.kinds[NsKind::Net];
         let mut name = [0u8; 17];
         let mut text = [0u8; 64];
         for &fd in fds.iter() {
@@ -452,7 +442,7 @@ impl Scan {
                 }
             }
             if let Some((k, ino)) = parse_ns_link(link) {
-                if opts.kinds[kidx(k)] {
+                if opts.kinds[k] {
                     self.add(ino, k, SRC_FD, || Holder::Fd(pid, fd));
                 }
             }
@@ -462,7 +452,7 @@ impl Scan {
     /// The network namespaces of the sockets `socks` (fd, socket inode) of process `p`; one
     /// in which `p` itself is not is added as socket-held.
     fn scan_sockets(&mut self, p: &Proc, socks: &[(i32, u64)]) {
-        let own = p.ns[kidx(NsKind::Net)];
+        let own = p.ns[NsKind::Net];
         let mut pidfd: Option<OwnedFd> = None;
         for &(fd, sock) in socks {
             if pidfd.is_none() {
@@ -653,7 +643,7 @@ fn unsupported(e: &Error, ioctl: &str) -> Result<()> {
 /// `pid_for_children` and `time_for_children` are not looked at: the kernel hides the first
 /// until the namespace has an init (which is then found as its process), and `execve` moves
 /// a process into the second, so neither holds a namespace for long.
-fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<()> {
+fn read_ns(dfd: &OwnedFd, kinds: &KindMap<bool>, out: &mut KindMap<u64>) -> nix::Result<()> {
     let nsfd = openat(
         dfd,
         c"ns",
@@ -662,14 +652,11 @@ fn read_ns(dfd: &OwnedFd, kinds: &[bool; 8], out: &mut [u64; 8]) -> nix::Result<
     )?;
     let mut found = false;
     let mut asked = false;
-    for (i, link) in NS_LINKS.iter().enumerate() {
-        if !kinds[i] {
-            continue;
-        }
+    for kind in kinds.kinds() {
         asked = true;
-        match fstatat(&nsfd, *link, AtFlags::empty()) {
+        match fstatat(&nsfd, kind.proc_cname(), AtFlags::empty()) {
             Ok(st) => {
-                out[i] = st.st_ino;
+                out[kind] = st.st_ino;
                 found = true;
             }
             // A kind this kernel lacks (time before 5.6) is absent; so are all but the pid
