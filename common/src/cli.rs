@@ -1,8 +1,9 @@
-//! Shared command-line pieces: the namespace flags (from the kind table), value parsers (PID, id map,
-//! signal name or number, durations and signed clock offsets, user and group names),
-//! util-linux's abbreviated long options, and the one policy for argument errors (exit 125;
-//! util-linux's `prog: message` and `Try 'prog --help'` lines, with a `prog: hint:` line
-//! between them for "did you mean").
+//! Shared command-line pieces: the namespace flags (built from the kind table), value parsers
+//! (PID, signal name or number, durations and signed clock offsets, user and group names,
+//! `ip netns` names), util-linux's abbreviated long options and the optional-value trap, and
+//! the one policy for argument errors: one line, one more (a hint, or util-linux's `Try
+//! 'prog --help'`), the tool's failure code ([`Tool`]) — worded as util-linux does, or as
+//! nsls does ([`Wording`]).
 //!
 //! This module only turns strings into values; it makes no syscalls beyond name lookups.
 
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::idmap::IdRange;
+use crate::exit::Tool;
 use crate::kind::{KindMap, NsKind};
 
 /// The namespace flags, one per kind, each with an optional `=FILE` (a persisted namespace
@@ -86,69 +87,68 @@ impl clap::FromArgMatches for NsFlags {
     }
 }
 
-/// Parse the arguments of `T`, or print the error the util-linux way — `prog: message`, then
-/// `prog: hint: …` or `Try 'prog --help' for more information.` — and return
-/// `failure_code` (125 for nsrun, nsenter and nsinit; 1 for nsls). `--help` and `--version`
-/// print and return success.
-pub fn parse_args<T: clap::Parser>(prog: &str, failure_code: u8) -> Result<T, ExitCode> {
-    parse_from(prog, failure_code, std::env::args_os())
+/// How a tool words its command-line errors. Either way the error is one line, `prog:
+/// message`, then one more, and the tool exits with its failure code ([`Tool`]); `--help`
+/// and `--version` print and exit 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wording {
+    /// util-linux's (nsrun, nsenter, nsinit): the second line is `prog: hint: did you mean
+    /// …?` where clap has a suggestion, else `Try 'prog --help' for more information.`; an
+    /// ambiguous prefix lists its candidates in glibc getopt_long's words, quoting the word
+    /// as typed (`option '--map-u=0' is ambiguous; possibilities: '--map-user' …`), and an
+    /// invalid value the valid ones (`…; possible values: a, b`).
+    UtilLinux,
+    /// nsls's: the second line is always a hint — the candidates of an ambiguous prefix
+    /// (`did you mean one of '--a', '--b'?`), the valid values, the option clap suggests, or
+    /// `'prog --help' lists the options`.
+    Hints,
 }
 
-/// [`parse_args`] over given arguments (the first is the program name).
-pub fn parse_from<T: clap::Parser, I: IntoIterator<Item = OsString>>(
-    prog: &str,
-    failure_code: u8,
-    args: I,
-) -> Result<T, ExitCode> {
-    let raw: Vec<OsString> = args.into_iter().collect();
-    T::try_parse_from(&raw)
-        .map_err(|e| report_clap_error(prog, failure_code, &T::command(), &e, &raw))
-}
-
-/// Parse `raw` (the first is the program name) with `cmd`, the tool's full definition (as
-/// [`abbreviations`] made it), keeping the matches; errors are reported as [`parse_args`]
-/// does. `cmd` is built in place, so that the caller can use it again without a copy.
-pub fn parse_matches(
-    prog: &str,
-    failure_code: u8,
-    cmd: &mut clap::Command,
-    raw: &[OsString],
-) -> Result<clap::ArgMatches, ExitCode> {
-    cmd.try_get_matches_from_mut(raw)
-        .map_err(|e| report_clap_error(prog, failure_code, cmd, &e, raw))
-}
-
-/// [`parse_matches`] for a tool whose [`abbreviations`] need aliases: a first parse with
-/// `plain` (the definition with `infer_long_args` alone) serves every command line that
-/// needs no alias, and only one that clap finds an unknown option in is parsed again with
-/// `full()`. Setting the aliases up costs more than nsrun's whole parse (~100k instructions
-/// for its 50 options), and they change no parse that succeeds without them: each alias
-/// begins the long name of its option, so it only resolves a prefix that is otherwise
-/// ambiguous. Returns the definition that parsed, for [`value_trap`].
-pub fn parse_abbreviated(
-    prog: &str,
-    failure_code: u8,
+/// Parse `raw` (the program name first) for a tool whose [`abbreviations`] need aliases,
+/// reporting errors in util-linux's [`Wording`]; `finish` turns the matches into the tool's
+/// options (with the definition that parsed, for [`value_trap`]).
+///
+/// A first parse with `plain` (the definition with `infer_long_args` alone) serves every
+/// command line that needs no alias, and only one that clap finds an unknown option in is
+/// parsed again with `full()`. Setting the aliases up costs more than nsrun's whole parse
+/// (~100k instructions for its 50 options), and they change no parse that succeeds without
+/// them: each alias begins the long name of its option, so it only resolves a prefix that
+/// is otherwise ambiguous.
+pub fn parse_abbreviated<T>(
+    tool: &Tool,
     plain: clap::Command,
     full: impl FnOnce() -> clap::Command,
     raw: &[OsString],
-) -> Result<(clap::Command, clap::ArgMatches), ExitCode> {
+    finish: impl FnOnce(&clap::Command, &clap::ArgMatches) -> Result<T, clap::Error>,
+) -> Result<T, ExitCode> {
+    let report = |cmd: &clap::Command, e: clap::Error| {
+        report_clap_error(tool, Wording::UtilLinux, cmd, &e, raw)
+    };
     let mut cmd = plain.infer_long_args(true);
-    match cmd.try_get_matches_from_mut(raw) {
-        Ok(m) => Ok((cmd, m)),
+    let m = match cmd.try_get_matches_from_mut(raw) {
+        Ok(m) => m,
         Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
-            let mut cmd = full();
-            let m = parse_matches(prog, failure_code, &mut cmd, raw)?;
-            Ok((cmd, m))
+            cmd = full();
+            cmd.try_get_matches_from_mut(raw)
+                .map_err(|e| report(&cmd, e))?
         }
-        Err(e) => Err(report_clap_error(prog, failure_code, &cmd, &e, raw)),
-    }
+        Err(e) => return Err(report(&cmd, e)),
+    };
+    finish(&cmd, &m).map_err(|e| report(&cmd, e))
+}
+
+/// Parse `raw` (the program name first) with the derived definition of `T` as it stands
+/// (its own `infer_long_args`, no aliases), reporting errors in the [`Wording::Hints`] way.
+pub fn parse_with_hints<T: clap::Parser>(tool: &Tool, raw: &[OsString]) -> Result<T, ExitCode> {
+    T::try_parse_from(raw)
+        .map_err(|e| report_clap_error(tool, Wording::Hints, &T::command(), &e, raw))
 }
 
 /// Print a clap error (or the help or version it carries) and return the exit code. `raw`
 /// is what was parsed (the program name first), to quote the user's own words.
-pub fn report_clap_error(
-    prog: &str,
-    failure_code: u8,
+fn report_clap_error(
+    tool: &Tool,
+    wording: Wording,
     cmd: &clap::Command,
     e: &clap::Error,
     raw: &[OsString],
@@ -158,60 +158,70 @@ pub fn report_clap_error(
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    // One line, and a second: the hint where there is one, else util-linux's pointer to
-    // --help.
-    let (msg, hint) = clap_error_text(cmd, e, raw);
+    let prog = tool.name;
+    let (msg, hint) = clap_error_text(cmd, e, raw, wording, prog);
     eprintln!("{prog}: {msg}");
     match hint {
         Some(h) => eprintln!("{prog}: hint: {h}"),
         None => eprintln!("Try '{prog} --help' for more information."),
     }
-    ExitCode::from(failure_code)
+    ExitCode::from(tool.failure)
 }
 
 /// The first line of a clap error, without clap's `error: ` prefix.
-pub fn clap_error_line(e: &clap::Error) -> String {
+fn clap_error_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let first = text.lines().next().unwrap_or("invalid arguments");
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
-/// A clap error as one line and an optional hint: an ambiguous abbreviation lists its
-/// candidates in glibc's getopt_long wording, quoting the word as typed (`'--map-u=0'`), an
-/// invalid value lists the valid ones, and clap's "similar argument/value" tips become
-/// "did you mean". `raw` is what was parsed, the program name first.
-pub fn clap_error_text(
-    cmd: &clap::Command,
-    e: &clap::Error,
-    raw: &[OsString],
-) -> (String, Option<String>) {
+/// What is wrong with a command line, as clap saw it, in the user's words.
+#[derive(Debug)]
+enum Problem<'a> {
+    /// A prefix of several long options: the word as typed (`--map-u=0`), as clap names it
+    /// (`--map-u`), and the options it begins, in `--help`'s order.
+    Ambiguous {
+        typed: String,
+        arg: String,
+        candidates: Vec<&'a str>,
+    },
+    /// An unknown option, and the real one clap finds it resembles.
+    Unknown { suggestion: Option<String> },
+    /// An invalid value: the valid ones, and the one clap finds it resembles.
+    Invalid {
+        valid: Vec<String>,
+        suggestion: Option<String>,
+    },
+    /// Anything else (a conflict, a missing value).
+    Other,
+}
+
+/// Classify a clap error. `raw` is what was parsed, the program name first.
+fn problem<'a>(cmd: &'a clap::Command, e: &clap::Error, raw: &[OsString]) -> Problem<'a> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let string = |k: ContextKind| match e.get(k) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         Some(ContextValue::Strings(v)) => v.first().cloned(),
         _ => None,
     };
-    let did_you_mean = |k: ContextKind| string(k).map(|s| format!("did you mean '{s}'?"));
     match e.kind() {
         ErrorKind::UnknownArgument => {
             let arg = string(ContextKind::InvalidArg).unwrap_or_default();
             if let Some(prefix) = arg.strip_prefix("--") {
-                let cands = long_candidates(cmd, prefix);
-                if cands.len() > 1 {
+                let candidates = long_candidates(cmd, prefix);
+                if candidates.len() > 1 {
                     let typed = raw
                         .iter()
                         .skip(1)
                         .filter_map(|w| w.to_str())
                         .find(|w| w.split('=').next() == Some(arg.as_str()))
-                        .unwrap_or(&arg);
-                    let list: Vec<String> = cands.iter().map(|c| format!("'--{c}'")).collect();
-                    return (
-                        format!(
-                            "option '{typed}' is ambiguous; possibilities: {}",
-                            list.join(" ")
-                        ),
-                        None,
-                    );
+                        .unwrap_or(&arg)
+                        .to_owned();
+                    return Problem::Ambiguous {
+                        typed,
+                        arg,
+                        candidates,
+                    };
                 }
             }
             // clap also suggests hidden aliases (`--b` for `--bogus`): only a real option's
@@ -221,21 +231,82 @@ pub fn clap_error_text(
                 cmd.get_arguments().any(|a| a.get_long() == Some(name))
                     || ["help", "version"].contains(&name)
             };
-            let hint = string(ContextKind::SuggestedArg)
-                .filter(real)
-                .map(|s| format!("did you mean '{s}'?"));
-            (clap_error_line(e), hint)
-        }
-        ErrorKind::InvalidValue => {
-            let mut line = clap_error_line(e);
-            if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
-                if !valid.is_empty() && !line.contains("possible values") {
-                    line.push_str(&format!("; possible values: {}", valid.join(", ")));
-                }
+            Problem::Unknown {
+                suggestion: string(ContextKind::SuggestedArg).filter(real),
             }
-            (line, did_you_mean(ContextKind::SuggestedValue))
         }
-        _ => (clap_error_line(e), None),
+        ErrorKind::InvalidValue => Problem::Invalid {
+            valid: match e.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(v)) => v.clone(),
+                _ => Vec::new(),
+            },
+            suggestion: string(ContextKind::SuggestedValue),
+        },
+        _ => Problem::Other,
+    }
+}
+
+/// A clap error as one line and an optional hint, worded as `wording` says (see
+/// [`Wording`]). `raw` is what was parsed, the program name first.
+fn clap_error_text(
+    cmd: &clap::Command,
+    e: &clap::Error,
+    raw: &[OsString],
+    wording: Wording,
+    prog: &str,
+) -> (String, Option<String>) {
+    let did_you_mean = |s: String| format!("did you mean '{s}'?");
+    let quoted = |c: &[&str], sep: &str| {
+        let list: Vec<String> = c.iter().map(|c| format!("'--{c}'")).collect();
+        list.join(sep)
+    };
+    let line = clap_error_line(e);
+    match (wording, problem(cmd, e, raw)) {
+        (
+            Wording::UtilLinux,
+            Problem::Ambiguous {
+                typed, candidates, ..
+            },
+        ) => (
+            format!(
+                "option '{typed}' is ambiguous; possibilities: {}",
+                quoted(&candidates, " ")
+            ),
+            None,
+        ),
+        (Wording::UtilLinux, Problem::Unknown { suggestion }) => {
+            (line, suggestion.map(did_you_mean))
+        }
+        (Wording::UtilLinux, Problem::Invalid { valid, suggestion }) => {
+            let mut line = line;
+            if !valid.is_empty() && !line.contains("possible values") {
+                line.push_str(&format!("; possible values: {}", valid.join(", ")));
+            }
+            (line, suggestion.map(did_you_mean))
+        }
+        (Wording::UtilLinux, Problem::Other) => (line, None),
+        (
+            Wording::Hints,
+            Problem::Ambiguous {
+                arg, candidates, ..
+            },
+        ) => (
+            format!("option '{arg}' is ambiguous"),
+            Some(format!(
+                "did you mean one of {}?",
+                quoted(&candidates, ", ")
+            )),
+        ),
+        (
+            Wording::Hints,
+            Problem::Unknown {
+                suggestion: Some(s),
+            },
+        ) => (line, Some(did_you_mean(s))),
+        (Wording::Hints, Problem::Invalid { valid, .. }) if !valid.is_empty() => {
+            (line, Some(format!("valid values: {}", valid.join(", "))))
+        }
+        (Wording::Hints, _) => (line, Some(format!("'{prog} --help' lists the options"))),
     }
 }
 
@@ -441,11 +512,6 @@ pub fn parse_pid(s: &str) -> Result<i32, String> {
         Ok(p) if p > 0 => Ok(p),
         _ => Err(format!("invalid PID '{s}': expected a positive number")),
     }
-}
-
-/// An id map line (for clap): `inner:outer:count` or `outer,inner,count`.
-pub fn parse_id_range(s: &str) -> Result<IdRange, String> {
-    IdRange::parse(s)
 }
 
 const SIGNAL_NAMES: [(&str, i32); 33] = [
@@ -779,14 +845,14 @@ mod tests {
     fn ambiguous_prefixes_list_the_candidates() {
         let cmd = abbrev_cmd();
         let e = abbrev(&["--map-u=0"]).expect_err("ambiguous");
-        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--map-u=0"]));
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--map-u=0"]), Wording::UtilLinux, "t");
         assert_eq!(
             msg,
             "option '--map-u=0' is ambiguous; possibilities: '--map-user' '--map-users'"
         );
         assert_eq!(hint, None);
         let e = abbrev(&["--ma"]).expect_err("ambiguous");
-        let (msg, _) = clap_error_text(&cmd, &e, &raw(&["--ma"]));
+        let (msg, _) = clap_error_text(&cmd, &e, &raw(&["--ma"]), Wording::UtilLinux, "t");
         assert!(
             msg.ends_with("'--map-user' '--map-users' '--map-root-user'"),
             "{msg}"
@@ -797,11 +863,17 @@ mod tests {
     fn misspellings_and_invalid_values_get_did_you_mean() {
         let cmd = abbrev_cmd();
         let e = abbrev(&["--hostnmae"]).expect_err("unknown");
-        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--hostnmae"]));
+        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--hostnmae"]), Wording::UtilLinux, "t");
         assert_eq!(msg, "unexpected argument '--hostnmae' found");
         assert_eq!(hint.as_deref(), Some("did you mean '--hostname'?"));
         let e = abbrev(&["--propagation", "privat"]).expect_err("invalid");
-        let (msg, hint) = clap_error_text(&cmd, &e, &raw(&["--propagation", "privat"]));
+        let (msg, hint) = clap_error_text(
+            &cmd,
+            &e,
+            &raw(&["--propagation", "privat"]),
+            Wording::UtilLinux,
+            "t",
+        );
         assert!(
             msg.starts_with("invalid value 'privat' for '--propagation"),
             "{msg}"

@@ -2,14 +2,15 @@
 //!
 //! An [`Error`] says what we were doing and to what (`cannot open /proc/42/ns/net`), keeps the
 //! OS error as its [`source`](std::error::Error::source) (printed after a colon, as the
-//! util-linux tools do), may carry a one-line hint, and carries the exit code the tool should
-//! end with. Deciding the code where the error is made — not at the call site of `main` —
-//! means 126 versus 127, or nsls's 1 versus 2, is decided once.
+//! util-linux tools do), may carry a one-line hint, and may carry the exit code the tool
+//! should end with. A code decided where the error is made — 126 versus 127 for an exec, nsls's
+//! 2 for a missing kernel feature — is decided once; every other error ends the tool with its
+//! own failure code ([`crate::exit::Tool`]: 125, nsls 1), so no call site has to say it.
+//!
+//! This module depends on no other of the crate.
 
 use std::fmt;
 use std::io;
-
-use crate::exit;
 
 /// A failure of one of the tools, ready to be reported by [`crate::exit::report`].
 #[derive(Debug)]
@@ -17,7 +18,7 @@ pub struct Error {
     what: String,
     source: Option<io::Error>,
     hint: Option<String>,
-    code: u8,
+    code: Option<u8>,
 }
 
 /// The workspace's result type.
@@ -31,7 +32,7 @@ impl Error {
             what: what.into(),
             source: None,
             hint: None,
-            code: exit::TOOL_FAILURE,
+            code: None,
         }
     }
 
@@ -42,7 +43,7 @@ impl Error {
             what: what.into(),
             source: Some(source.into()),
             hint: None,
-            code: exit::TOOL_FAILURE,
+            code: None,
         }
     }
 
@@ -58,15 +59,16 @@ impl Error {
         self
     }
 
-    /// Set the exit code this error ends the tool with (default 125).
+    /// Set the exit code this error ends the tool with, instead of the tool's failure code.
     #[must_use]
     pub fn code(mut self, code: u8) -> Self {
-        self.code = code;
+        self.code = Some(code);
         self
     }
 
-    /// The exit code this error ends the tool with.
-    pub fn exit_code(&self) -> u8 {
+    /// The exit code this error decided, if it did; `None`: the tool's own failure code
+    /// ([`crate::exit::Tool::code_of`]).
+    pub fn exit_code(&self) -> Option<u8> {
         self.code
     }
 
@@ -126,7 +128,7 @@ mod tests {
             e.to_string(),
             "cannot open /proc/42/ns/net: No such process"
         );
-        assert_eq!(e.exit_code(), 125);
+        assert_eq!(e.exit_code(), None);
         assert_eq!(e.raw_os_error(), Some(libc::ESRCH));
         assert!(std::error::Error::source(&e).is_some());
     }
@@ -139,6 +141,6 @@ mod tests {
             .context("nsrun");
         assert_eq!(e.to_string(), "nsrun: --init needs --pid");
         assert_eq!(e.hint_text(), Some("add --pid"));
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.exit_code(), Some(1));
     }
 }

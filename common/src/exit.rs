@@ -10,12 +10,16 @@
 //! | nsls | success / error / unsupported kernel feature | 0 / 1 / 2 |
 //!
 //! Nothing below `main` prints an error or calls `exit`: it returns an [`Outcome`] or an
-//! [`Error`], and [`report`] turns that into the process's end.
+//! [`Error`], and [`report`] turns that into the process's end. An error that decided no
+//! code of its own ends the tool with the tool's failure code ([`Tool`]).
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+
 use crate::error::Error;
+use crate::sys;
 
 /// `--timeout` expired (as timeout(1)).
 pub const TIMEOUT: u8 = 124;
@@ -29,6 +33,32 @@ pub const NOT_FOUND: u8 = 127;
 pub const NSLS_ERROR: u8 = 1;
 /// nsls: the kernel lacks a feature (an ioctl) that is needed.
 pub const NSLS_UNSUPPORTED: u8 = 2;
+
+/// What the shared policies need to know of a tool: its name in messages and the exit code
+/// of its own failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tool {
+    /// The program name, the `prog` of `prog: message`.
+    pub name: &'static str,
+    /// The exit code of the tool's own failures, bad input included: [`TOOL_FAILURE`]; nsls
+    /// [`NSLS_ERROR`].
+    pub failure: u8,
+}
+
+impl Tool {
+    /// A tool whose own failures exit [`TOOL_FAILURE`] (125).
+    pub const fn new(name: &'static str) -> Tool {
+        Tool {
+            name,
+            failure: TOOL_FAILURE,
+        }
+    }
+
+    /// The code `e` ends this tool with: its own if it decided one, else the tool's.
+    pub fn code_of(&self, e: &Error) -> u8 {
+        e.exit_code().unwrap_or(self.failure)
+    }
+}
 
 /// How a tool's work ended, when it did not fail itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,18 +82,34 @@ impl Outcome {
 
 /// Print an error as `prog: message` (and `prog: hint: …`) on stderr and return its code;
 /// or end the way `outcome` says. Re-raising a signal does not return.
-pub fn report(prog: &str, result: Result<Outcome, Error>) -> ExitCode {
+pub fn report(tool: &Tool, result: Result<Outcome, Error>) -> ExitCode {
     match result {
         Ok(Outcome::Code(c)) => ExitCode::from(c),
         Ok(Outcome::Signal(sig)) => {
-            crate::spawn::reraise(sig);
+            reraise(sig);
             ExitCode::from(128u8.wrapping_add(sig as u8))
         }
         Err(e) => {
-            print_error(prog, &e);
-            ExitCode::from(e.exit_code())
+            print_error(tool.name, &e);
+            ExitCode::from(tool.code_of(&e))
         }
     }
+}
+
+/// Die of signal `sig`, as the child did, so a script sees the same status with or without
+/// us: default disposition, no core dump of our own, unblocked, raised. Returns only if the
+/// signal does not kill (e.g. SIGCHLD), and then the caller exits with 128+N.
+pub fn reraise(sig: i32) {
+    // A core of the tool would be misleading (the child already dumped one if it could).
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+    let _ = sys::set_signal_default(sig, true);
+    if let Ok(s) = Signal::try_from(sig) {
+        let mut set = SigSet::empty();
+        set.add(s);
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    }
+    // kill(2) on ourselves rather than nix's raise: its Signal enum lacks real-time signals.
+    let _ = sys::kill(nix::unistd::getpid().as_raw(), sig);
 }
 
 /// Print an error the way [`report`] does, for tools that go on after it (warnings).
@@ -84,6 +130,21 @@ pub fn warn(prog: &str, msg: impl std::fmt::Display) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tools_decide_the_code_of_errors_that_did_not() {
+        let nsls = Tool {
+            name: "nsls",
+            failure: NSLS_ERROR,
+        };
+        assert_eq!(nsls.code_of(&Error::msg("x")), 1);
+        assert_eq!(Tool::new("nsrun").code_of(&Error::msg("x")), 125);
+        let exec = Error::msg("x").code(NOT_FOUND);
+        assert_eq!(
+            (nsls.code_of(&exec), Tool::new("t").code_of(&exec)),
+            (127, 127)
+        );
+    }
 
     #[test]
     fn shell_codes() {

@@ -275,8 +275,7 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         let _ = nix::unistd::chdir("/");
     }
     let closed = if cfg.close_fds {
-        // Nothing of ours is open yet (the pid file is closed): the signalfd comes next.
-        sys::close_fds_from(3).map_err(|e| Error::os("cannot close inherited fds", e))
+        close_inherited_fds()
     } else {
         Ok(())
     };
@@ -300,6 +299,16 @@ pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> 
         m.remove();
     }
     result
+}
+
+/// Close every fd from 3 up that the init inherited, so that it pins nothing its parent gave
+/// it. Called once the pid file is written and closed, before the signalfd is made.
+#[allow(unsafe_code)]
+fn close_inherited_fds() -> Result<()> {
+    // SAFETY: nothing of ours is open from 3 up at this point: the pid file is closed (only
+    // its mark, no fd, is kept), the pidfds and pipes of the spawn are closed, and the
+    // signalfd comes after.
+    unsafe { sys::close_fds_from(3) }.map_err(|e| Error::os("cannot close inherited fds", e))
 }
 
 /// The signal state the caller had, given to every command.
@@ -341,7 +350,7 @@ impl Inherited {
     /// In a forked child: give back the ignores and the mask, right before exec.
     fn restore(&self) {
         if !self.ignored.contains(&libc::SIGPIPE) {
-            let _ = sys::set_signal_default(libc::SIGPIPE, true);
+            let _ = spawn::reset_sigpipe();
         }
         for &sig in &self.ignored {
             let _ = sys::set_signal_default(sig, false);
@@ -402,7 +411,7 @@ impl Init<'_> {
                 if let Some(fd) = self.cfg.exec_failure_fd {
                     let _ = sys::write_raw(fd, b"E");
                 }
-                spawn::exit_child(err.exit_code());
+                spawn::exit_child(err.exit_code().unwrap_or(crate::exit::TOOL_FAILURE));
             }
             ForkResult::Parent(pid) => {
                 if !self.cfg.setsid {

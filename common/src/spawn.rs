@@ -4,18 +4,17 @@
 //!   into user and mount namespaces fail in a multithreaded process, and `fork` is only
 //!   sound without other threads. [`check_single_threaded`] says so up front.
 //! * Before exec: SIGPIPE back to its default (Rust ignores it at start-up, and an ignored
-//!   signal survives exec), every fd but 0, 1, 2 and the ones explicitly passed marked
-//!   close-on-exec.
+//!   signal survives exec): [`reset_sigpipe`], done by [`Program::exec`]. Every fd the tools
+//!   open is close-on-exec; the fds their caller gave them pass on to the command.
 //! * Exec failure maps to 127 (not found) or 126 (found, not executable).
-//! * A wait status becomes an [`Outcome`]; [`reraise`] makes the tool die of its child's
-//!   fatal signal, so a script sees the same status with or without us.
+//! * A wait status becomes an [`Outcome`] (which [`crate::exit::report`] turns into the
+//!   tool's own end, dying of the child's fatal signal).
 
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -25,31 +24,38 @@ use crate::sys;
 
 pub use crate::sys::ForkResult;
 
-/// Fail unless the process has exactly one thread.
+/// Fail unless the process has exactly one thread: up front, before the first `setns` or
+/// `unshare` (which fail in a multithreaded process), for a clear message.
+/// [`fork`] checks again itself.
 pub fn check_single_threaded() -> Result<()> {
-    let stat = match std::fs::read_to_string("/proc/self/stat") {
-        Ok(s) => s,
+    match sys::thread_count() {
+        Ok(0 | 1) => Ok(()),
+        Ok(n) => Err(Error::msg(format!(
+            "internal error: {n} threads where one is required"
+        ))),
         // No /proc (an init started in a bare image before anything mounts it): nothing to
         // check against. The tools never start threads, so this is a sanity check only and
         // must not stop them from working.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::os("cannot read /proc/self/stat", e)),
-    };
-    // Field 20 (num_threads) counts from after the ')' that ends the command name.
-    let threads = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(17))
-        .and_then(|n| n.parse::<u32>().ok());
-    match threads {
-        Some(1) => Ok(()),
-        Some(n) => Err(Error::msg(format!(
-            "internal error: {n} threads where one is required"
-        ))),
-        None => Err(Error::msg("cannot parse /proc/self/stat")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::os("cannot read /proc/self/task", e)),
     }
 }
 
-/// `fork(2)`, for the single-threaded tools.
+/// Before exec: SIGPIPE back to its default. The Rust runtime (and `sys::run_main`) ignore
+/// it, and an ignored signal stays ignored across exec: the command would get EPIPE where
+/// it expects to die quietly (`yes | head`).
+pub fn reset_sigpipe() -> Result<()> {
+    sys::set_signal_default(libc::SIGPIPE, true).map_err(|e| Error::os("cannot reset SIGPIPE", e))
+}
+
+/// A pipe, both ends close-on-exec: (read, write).
+pub fn pipe() -> Result<(std::fs::File, std::fs::File)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::errno("cannot create a pipe", e))?;
+    Ok((r.into(), w.into()))
+}
+
+/// `fork(2)`, for the single-threaded tools (refused with more than one thread).
 pub fn fork() -> Result<ForkResult> {
     sys::fork().map_err(|e| Error::os("cannot fork", e))
 }
@@ -57,45 +63,6 @@ pub fn fork() -> Result<ForkResult> {
 /// End a forked child at once (no atexit handlers, no double-flushed buffers).
 pub fn exit_child(code: u8) -> ! {
     sys::exit_now(i32::from(code))
-}
-
-/// Make the current process ready to exec a command: SIGPIPE to default, every fd ≥ 3
-/// close-on-exec except `keep`.
-pub fn prepare_exec(keep: &[RawFd]) -> Result<()> {
-    sys::set_signal_default(libc::SIGPIPE, true)
-        .map_err(|e| Error::os("cannot reset SIGPIPE", e))?;
-    close_stray_fds(keep)
-}
-
-/// Mark every fd ≥ 3 except `keep` close-on-exec, so the command starts with 0, 1, 2 and the
-/// fds it was explicitly given — none of ours.
-pub fn close_stray_fds(keep: &[RawFd]) -> Result<()> {
-    if sys::close_range_cloexec(3).is_err() {
-        // Before Linux 5.11: walk /proc/self/fd. Collect first, the directory fd is in it.
-        let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-            .map_err(|e| Error::os("cannot list /proc/self/fd", e))?
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .filter(|fd| *fd >= 3)
-            .collect();
-        for fd in fds {
-            set_cloexec(fd, true).ok();
-        }
-    }
-    for &fd in keep {
-        set_cloexec(fd, false)?;
-    }
-    Ok(())
-}
-
-/// Set or clear FD_CLOEXEC on a raw fd number that the user passed (e.g. `--info-fd=5`).
-pub fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
-    sys::set_fd_cloexec(fd, on)
-        .map_err(|e| Error::os(format!("file descriptor {fd} is not open"), e))
-}
-
-/// Whether a raw fd number is open.
-pub fn fd_is_open(fd: RawFd) -> bool {
-    sys::fd_is_open(fd)
 }
 
 fn cstring(s: &OsStr) -> Result<CString> {
@@ -108,7 +75,8 @@ fn cstring(s: &OsStr) -> Result<CString> {
 }
 
 /// Replace the process with `argv[0]`, looked up in PATH. Returns only on failure, with the
-/// error carrying 127 (not found) or 126 (not executable). Call [`prepare_exec`] first.
+/// error carrying 127 (not found) or 126 (not executable). The signal dispositions are the
+/// caller's business (see [`reset_sigpipe`]).
 pub fn exec(argv: &[OsString]) -> Error {
     let Some(prog) = argv.first() else {
         return Error::msg("no command given");
@@ -185,8 +153,12 @@ impl Program {
     }
 
     /// Replace the process with it ([`exec`]; the login shell without a `PATH` search, as
-    /// util-linux). Returns only on failure. Call [`prepare_exec`] first.
+    /// util-linux), SIGPIPE back to its default first ([`reset_sigpipe`]). Returns only on
+    /// failure.
     pub fn exec(&self) -> Error {
+        if let Err(e) = reset_sigpipe() {
+            return e;
+        }
         if !self.login {
             return exec(&self.argv);
         }
@@ -222,22 +194,6 @@ pub fn wait_for(pid: i32) -> Result<Outcome> {
             Err(e) => return Err(Error::errno(format!("cannot wait for process {pid}"), e)),
         }
     }
-}
-
-/// Die of signal `sig`, as the child did: default disposition, no core dump of our own,
-/// unblocked, raised. Returns only if the signal does not kill (e.g. SIGCHLD), and then the
-/// caller exits with 128+N.
-pub fn reraise(sig: i32) {
-    // A core of the tool would be misleading (the child already dumped one if it could).
-    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
-    let _ = sys::set_signal_default(sig, true);
-    if let Ok(s) = Signal::try_from(sig) {
-        let mut set = SigSet::empty();
-        set.add(s);
-        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
-    }
-    // kill(2) on ourselves rather than nix's raise: its Signal enum lacks real-time signals.
-    let _ = sys::kill(nix::unistd::getpid().as_raw(), sig);
 }
 
 /// Set the parent-death signal and close the race where the parent already died before
@@ -279,13 +235,19 @@ mod tests {
     #[test]
     fn exec_errors_map_to_126_and_127() {
         let e = exec_error(OsStr::new("nope"), Errno::ENOENT);
-        assert_eq!(e.exit_code(), 127);
+        assert_eq!(e.exit_code(), Some(127));
         assert_eq!(
             e.to_string(),
             "failed to execute nope: No such file or directory"
         );
-        assert_eq!(exec_error(OsStr::new("x"), Errno::EACCES).exit_code(), 126);
-        assert_eq!(exec_error(OsStr::new("x"), Errno::ENOEXEC).exit_code(), 126);
+        assert_eq!(
+            exec_error(OsStr::new("x"), Errno::EACCES).exit_code(),
+            Some(126)
+        );
+        assert_eq!(
+            exec_error(OsStr::new("x"), Errno::ENOEXEC).exit_code(),
+            Some(126)
+        );
     }
 
     #[test]
@@ -312,15 +274,17 @@ mod tests {
         assert_eq!(p.argv, [want]);
     }
 
+    /// The test harness runs tests on threads of its own: fork refuses.
     #[test]
-    fn fd_checks() {
-        assert!(fd_is_open(0) || fd_is_open(1) || fd_is_open(2));
-        assert!(!fd_is_open(987_654));
-        let e = set_cloexec(987_654, true).expect_err("closed fd");
+    fn fork_refuses_with_threads() {
+        let t = std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_secs(2)));
+        let e = fork().expect_err("forked with two threads");
+        assert!(e.to_string().starts_with("cannot fork: "), "{e}");
         assert!(
-            e.to_string()
-                .starts_with("file descriptor 987654 is not open"),
+            e.to_string().ends_with("threads where one is required"),
             "{e}"
         );
+        assert!(check_single_threaded().is_err());
+        t.join().expect("join");
     }
 }

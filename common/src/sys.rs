@@ -25,9 +25,6 @@ pub(crate) const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
     (0xFF << 8) | n as libc::c_ulong
 }
 
-/// `CLOSE_RANGE_CLOEXEC` of `linux/close_range.h`.
-const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
         Err(io::Error::last_os_error())
@@ -145,22 +142,6 @@ pub fn move_mount_onto(tree: BorrowedFd<'_>, onto: BorrowedFd<'_>) -> io::Result
     cvt(r).map(drop)
 }
 
-/// Mark every fd from `first` upwards close-on-exec with one `close_range(2)` call.
-/// Returns ENOSYS/EINVAL on kernels before 5.11, where the caller falls back to a loop.
-pub fn close_range_cloexec(first: RawFd) -> io::Result<()> {
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors; it closes
-    // nothing, so no OwnedFd elsewhere in the process is invalidated.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first as libc::c_uint,
-            libc::c_uint::MAX,
-            CLOSE_RANGE_CLOEXEC,
-        )
-    };
-    cvt(r).map(drop)
-}
-
 /// The result of [`fork`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForkResult {
@@ -170,14 +151,28 @@ pub enum ForkResult {
     Child,
 }
 
-/// `fork(2)`.
-///
-/// Only sound in a single-threaded process, which every tool of the workspace is until it
-/// execs: the tools never start a thread (see `spawn::check_single_threaded`).
+/// How many threads the process has: `/proc/self/task` has a link count of 2 plus that
+/// number, so one `stat` answers (reading `/proc/self/stat` costs more). NotFound where no
+/// `/proc` is mounted (an init started in a bare image) or where `/proc/self` is another
+/// PID namespace's that we are not in (after `setns` into a container's mount namespace).
+pub fn thread_count() -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::metadata("/proc/self/task")?;
+    Ok(md.nlink().saturating_sub(2))
+}
+
+/// `fork(2)`, refused in a process with more than one thread (an error, not a child that
+/// could inherit a lock held by a thread it does not have).
 pub fn fork() -> io::Result<ForkResult> {
-    // SAFETY: the workspace's binaries are single-threaded (checked by the callers in
-    // `spawn`), so the child cannot inherit a lock held by another thread; the child only
-    // performs syscalls and exec or exits.
+    let threads = thread_count().ok();
+    if let Some(n) = threads.filter(|&n| n > 1) {
+        return Err(io::Error::other(format!(
+            "{n} threads where one is required"
+        )));
+    }
+    // SAFETY: the process has one thread, counted just above, so the child cannot inherit a
+    // lock held by another thread. Where the threads cannot be counted (no /proc of ours),
+    // the only users of this crate, the workspace's binaries, start no thread at all.
     match unsafe { nix::unistd::fork() } {
         Ok(nix::unistd::ForkResult::Parent { child }) => Ok(ForkResult::Parent(child.as_raw())),
         Ok(nix::unistd::ForkResult::Child) => Ok(ForkResult::Child),
@@ -221,27 +216,6 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Set or clear FD_CLOEXEC on a descriptor known only by number.
-pub fn set_fd_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
-    // SAFETY: F_GETFD/F_SETFD only read and write the descriptor's flags; on a number that
-    // is not open they fail with EBADF and touch nothing.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFD);
-        if flags < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let new = if on {
-            flags | libc::FD_CLOEXEC
-        } else {
-            flags & !libc::FD_CLOEXEC
-        };
-        if new != flags && libc::fcntl(fd, libc::F_SETFD, new) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 /// `write(2)` to a descriptor known only by number (one the process keeps open on purpose
 /// across a fork, without an owner that would close it twice).
 pub fn write_raw(fd: RawFd, data: &[u8]) -> io::Result<usize> {
@@ -249,12 +223,6 @@ pub fn write_raw(fd: RawFd, data: &[u8]) -> io::Result<usize> {
     // write fails with EBADF and touches nothing.
     let r = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
     cvt(r as libc::c_long).map(|n| n as usize)
-}
-
-/// Whether a descriptor number is open.
-pub fn fd_is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD reads flags only; EBADF on a closed number.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
 /// `kill(2)` with any signal number, real-time ones included (nix's `Signal` lacks them).
@@ -447,13 +415,17 @@ pub fn last_cap() -> u32 {
 }
 
 /// `close_range(first, ~0, 0)`: close every descriptor from `first` upwards (falling back to
-/// a walk of `/proc/self/fd` before Linux 5.11).
+/// a walk of `/proc/self/fd` before Linux 5.11). For an init that must pin nothing its
+/// parent gave it.
 ///
-/// For an init that must pin nothing its parent gave it: the caller must own no
-/// [`OwnedFd`] numbered `first` or above (they would be closed under it).
-pub fn close_fds_from(first: RawFd) -> io::Result<()> {
-    // SAFETY: close_range only closes descriptors; the caller guarantees (see the doc) that
-    // none of them is owned by an OwnedFd, so no live handle is invalidated.
+/// # Safety
+///
+/// No [`OwnedFd`] (or anything else that owns a descriptor: a `File`, a socket) numbered
+/// `first` or above may be alive: it would be closed under its owner, which could then
+/// close or use a number that has been reused for another file.
+pub unsafe fn close_fds_from(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range only closes descriptors; the caller guarantees (see # Safety) that
+    // none of them is owned, so no live handle is invalidated.
     let r = unsafe {
         libc::syscall(
             libc::SYS_close_range,

@@ -22,8 +22,8 @@
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error, value_trap};
-use nsutils_common::exit::{self, report};
+use nsutils_common::cli::{abbreviations, parse_abbreviated, value_trap};
+use nsutils_common::exit::{report, Tool};
 
 mod cgroup;
 mod cli;
@@ -51,30 +51,22 @@ pub fn command() -> clap::Command {
     abbreviations(Cli::command(), cli::NSENTER_LONGS)
 }
 
+const TOOL: Tool = Tool::new(cli::PROG);
+
 /// Parse the arguments; errors are reported as every tool reports them.
 fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
-    use clap::FromArgMatches;
-    let (prog, code) = (cli::PROG, exit::TOOL_FAILURE);
-    let (cmd, m) = parse_abbreviated(
-        prog,
-        code,
-        <Cli as clap::CommandFactory>::command(),
-        command,
-        &raw,
-    )?;
-    let mut cli =
-        Cli::from_arg_matches(&m).map_err(|e| report_clap_error(prog, code, &cmd, &e, &raw))?;
-    cli.trap = value_trap(&cmd, &raw, cli.command.len());
-    Ok(cli)
+    use clap::{CommandFactory, FromArgMatches};
+    parse_abbreviated(&TOOL, Cli::command(), command, &raw, |cmd, m| {
+        let mut cli = Cli::from_arg_matches(m)?;
+        cli.trap = value_trap(cmd, &raw, cli.command.len());
+        Ok(cli)
+    })
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(
-            cli::PROG,
-            plan::Plan::new(cli).and_then(plan::Plan::execute),
-        ),
+        Ok(cli) => report(&TOOL, plan::Plan::new(cli).and_then(plan::Plan::execute)),
         Err(code) => code,
     }
 }

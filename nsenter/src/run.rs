@@ -9,7 +9,7 @@ use std::ffi::OsString;
 
 use nsutils_common::exit::{self, Outcome};
 use nsutils_common::spawn::{self, ForkResult};
-use nsutils_common::{sys, Error, Result};
+use nsutils_common::{Error, Result};
 
 use crate::cli::PROG;
 use crate::plan::Plan;
@@ -96,7 +96,14 @@ impl Plan {
         let exec = || {
             let err = program.exec();
             match &trap {
-                Some(t) if err.exit_code() != exit::TOOL_FAILURE => err.hint(t.hint()),
+                Some(t)
+                    if matches!(
+                        err.exit_code(),
+                        Some(exit::NOT_FOUND | exit::NOT_EXECUTABLE)
+                    ) =>
+                {
+                    err.hint(t.hint())
+                }
                 _ => err,
             }
         };
@@ -104,20 +111,15 @@ impl Plan {
         drop((entries, root, wd, cgroup, own_proc));
         if !fork {
             drop(target);
-            reset_sigpipe()?;
             return Err(exec());
         }
         let blocked = forward::block()?;
         match spawn::fork().map_err(fork_error)? {
             ForkResult::Child => {
                 drop(target);
-                let err = blocked
-                    .restore()
-                    .and_then(|()| reset_sigpipe())
-                    .err()
-                    .unwrap_or_else(exec);
+                let err = blocked.restore().err().unwrap_or_else(exec);
                 exit::print_error(PROG, &err);
-                spawn::exit_child(err.exit_code())
+                spawn::exit_child(err.exit_code().unwrap_or(exit::TOOL_FAILURE))
             }
             ForkResult::Parent(child) => blocked.supervise(child),
         }
@@ -136,11 +138,4 @@ fn fork_error(e: Error) -> Error {
     } else {
         e
     }
-}
-
-/// Before exec: SIGPIPE back to its default (Rust ignores it). Every fd of ours is
-/// close-on-exec; the fds the caller gave the command (`cmd 3<file`, socket activation,
-/// `-N`'s socket) pass on to it, as with util-linux nsenter, nsrun and nsinit.
-fn reset_sigpipe() -> Result<()> {
-    sys::set_signal_default(libc::SIGPIPE, true).map_err(|e| Error::os("cannot reset SIGPIPE", e))
 }

@@ -13,11 +13,12 @@ pub mod run;
 
 use std::process::ExitCode;
 
-use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error};
-use nsutils_common::exit::{report, TOOL_FAILURE};
+use nsutils_common::cli::{abbreviations, parse_abbreviated};
+use nsutils_common::exit::{report, Tool};
 
 /// The program name, in messages.
 pub const PROG: &str = "nsinit";
+const TOOL: Tool = Tool::new(PROG);
 
 /// The tool's full clap definition, for man pages and shell completions: long options may be
 /// abbreviated as dumb-init's are.
@@ -29,8 +30,9 @@ pub fn command() -> clap::Command {
 /// Parse with clap, as every tool does (abbreviations, errors with hints).
 pub fn parse_clap(raw: &[std::ffi::OsString]) -> Result<cli::Cli, ExitCode> {
     use clap::{CommandFactory, FromArgMatches};
-    let (cmd, m) = parse_abbreviated(PROG, TOOL_FAILURE, cli::Cli::command(), command, raw)?;
-    cli::Cli::from_arg_matches(&m).map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, raw))
+    parse_abbreviated(&TOOL, cli::Cli::command(), command, raw, |_, m| {
+        cli::Cli::from_arg_matches(m)
+    })
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
@@ -43,7 +45,7 @@ pub fn main() -> ExitCode {
         None => parse_clap(&args),
     };
     match parsed {
-        Ok(cli) => report(PROG, run::run(cli)),
+        Ok(cli) => report(&TOOL, run::run(cli)),
         Err(code) => code,
     }
 }

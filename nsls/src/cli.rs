@@ -3,10 +3,8 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, ValueEnum};
-use nsutils_common::cli::{clap_error_line, parse_pid};
-use nsutils_common::exit::print_error;
-use nsutils_common::exit::NSLS_ERROR;
+use clap::{Parser, ValueEnum};
+use nsutils_common::cli::parse_pid;
 use nsutils_common::{Error, KindMap, NsKind, Result};
 
 use crate::columns::{self, Col};
@@ -171,76 +169,10 @@ pub enum Mode {
 
 /// Parse the command line as util-linux would: any unambiguous prefix of a long option is
 /// that option (`--typ net`); an ambiguous one lists its candidates, a misspelled one says
-/// which it resembles, an invalid value lists the valid ones. Errors exit 1.
+/// which it resembles, an invalid value lists the valid ones (common's
+/// [`Wording::Hints`](nsutils_common::cli::Wording::Hints)). Errors exit 1.
 pub fn parse_from(args: Vec<OsString>) -> std::result::Result<Cli, ExitCode> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let e = match Cli::try_parse_from(&args) {
-        Ok(cli) => return Ok(cli),
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            return nsutils_common::cli::parse_from("nsls", NSLS_ERROR, args)
-        }
-        Err(e) => e,
-    };
-    let ctx = |k| {
-        e.get(k).and_then(|v| match v {
-            ContextValue::String(s) => Some(vec![s.clone()]),
-            ContextValue::Strings(v) if !v.is_empty() => Some(v.clone()),
-            _ => None,
-        })
-    };
-    let typed = ctx(ContextKind::InvalidArg).and_then(|v| v.into_iter().next());
-    let err = match (e.kind(), typed) {
-        (ErrorKind::UnknownArgument, Some(arg)) if !ambiguous(&arg).is_empty() => {
-            let cands = ambiguous(&arg);
-            bad(format!("option '{arg}' is ambiguous"))
-                .hint(format!("did you mean one of {}?", cands.join(", ")))
-        }
-        (ErrorKind::UnknownArgument, _) if ctx(ContextKind::SuggestedArg).is_some() => {
-            let s = ctx(ContextKind::SuggestedArg)
-                .unwrap_or_default()
-                .join(", ");
-            bad(clap_error_line(&e)).hint(format!("did you mean '{s}'?"))
-        }
-        (ErrorKind::InvalidValue, _) if ctx(ContextKind::ValidValue).is_some() => {
-            let v = ctx(ContextKind::ValidValue).unwrap_or_default().join(", ");
-            bad(clap_error_line(&e)).hint(format!("valid values: {v}"))
-        }
-        _ => bad(clap_error_line(&e)).hint("'nsls --help' lists the options"),
-    };
-    print_error("nsls", &err);
-    Err(ExitCode::from(NSLS_ERROR))
-}
-
-/// The long options that `arg` (`--PREFIX` or `--PREFIX=VALUE`) is a prefix of, when it is
-/// a prefix of more than one and the name of none.
-fn ambiguous(arg: &str) -> Vec<String> {
-    let Some(name) = arg.strip_prefix("--") else {
-        return Vec::new();
-    };
-    let name = name.split('=').next().unwrap_or(name);
-    let cmd = Cli::command();
-    let longs: Vec<&str> = cmd
-        .get_arguments()
-        .filter_map(|a| a.get_long())
-        .chain(["help", "version"])
-        .collect();
-    if name.is_empty() || longs.contains(&name) {
-        return Vec::new();
-    }
-    let cands: Vec<String> = longs
-        .iter()
-        .filter(|l| l.starts_with(name))
-        .map(|l| format!("'--{l}'"))
-        .collect();
-    if cands.len() > 1 {
-        cands
-    } else {
-        Vec::new()
-    }
-}
-
-fn bad(msg: impl Into<String>) -> Error {
-    Error::msg(msg).code(NSLS_ERROR)
+    nsutils_common::cli::parse_with_hints(&crate::TOOL, &args)
 }
 
 impl Cli {
@@ -250,7 +182,7 @@ impl Cli {
         for spec in &self.types {
             for name in spec.split(',').filter(|s| !s.is_empty()) {
                 let k = NsKind::from_name(name).ok_or_else(|| {
-                    bad(format!("unknown namespace type: {name}"))
+                    Error::msg(format!("unknown namespace type: {name}"))
                         .hint(format!("types are {}", NsKind::names()))
                 })?;
                 kinds[k] = true;
@@ -268,7 +200,7 @@ impl Cli {
                 .parse::<u64>()
                 .ok()
                 .filter(|&n| n > 0)
-                .ok_or_else(|| bad(format!("invalid namespace argument: '{ns}'")))?;
+                .ok_or_else(|| Error::msg(format!("invalid namespace argument: '{ns}'")))?;
             Mode::Processes(ino)
         } else {
             Mode::Namespaces

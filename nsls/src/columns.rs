@@ -4,7 +4,6 @@
 //! The first thirteen are lsns's (util-linux 2.42), with its names and JSON types; SOURCE,
 //! NAME, NSPID, PIDINO and CONTAINER are ours.
 
-use nsutils_common::exit::NSLS_ERROR;
 use nsutils_common::{Error, Result};
 
 /// A column.
@@ -390,14 +389,12 @@ pub fn parse_list(spec: &str, defaults: &[Col]) -> Result<Vec<Col>> {
     };
     for name in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let col = Col::from_name(name).ok_or_else(|| {
-            Error::msg(format!("unknown column: {name}"))
-                .hint("nsls --list-columns lists them")
-                .code(NSLS_ERROR)
+            Error::msg(format!("unknown column: {name}")).hint("nsls --list-columns lists them")
         })?;
         cols.push(col);
     }
     if cols.is_empty() {
-        return Err(Error::msg("no columns given to --output").code(NSLS_ERROR));
+        return Err(Error::msg("no columns given to --output"));
     }
     Ok(cols)
 }
@@ -434,6 +431,6 @@ mod tests {
         assert_eq!(parse_list("NS", &DEFAULT).expect("parse"), [Col::Ns]);
         let e = parse_list("NS,FOO", &DEFAULT).expect_err("accepted");
         assert_eq!(e.to_string(), "unknown column: FOO");
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(crate::TOOL.code_of(&e), 1);
     }
 }

@@ -16,7 +16,6 @@
 //! true). Columns named in a filter need not be shown. Errors say where: `column N` counts
 //! characters from 1.
 
-use nsutils_common::exit::NSLS_ERROR;
 use nsutils_common::{Error, Result};
 use regex_lite::Regex;
 
@@ -89,7 +88,7 @@ pub const MAX_TOKENS: usize = 1000;
 pub const MAX_DEPTH: usize = 64;
 
 fn err(pos: usize, what: impl std::fmt::Display) -> Error {
-    Error::msg(format!("cannot parse filter: column {pos}: {what}")).code(NSLS_ERROR)
+    Error::msg(format!("cannot parse filter: column {pos}: {what}"))
 }
 
 /// A word that is no column, at `chars[start..end]`. After a comparison it was most likely

@@ -16,7 +16,7 @@
 
 use std::process::ExitCode;
 
-use nsutils_common::exit::report;
+use nsutils_common::exit::{report, Tool, NSLS_ERROR};
 
 pub mod cli;
 pub mod columns;
@@ -28,7 +28,11 @@ pub mod run;
 pub mod scan;
 pub mod sockets;
 
-const PROG: &str = "nsls";
+/// nsls's name in messages, and its exit code for errors: 1, as lsns.
+pub const TOOL: Tool = Tool {
+    name: "nsls",
+    failure: NSLS_ERROR,
+};
 
 /// The tool's full clap definition, for man pages and shell completions.
 pub fn command() -> clap::Command {
@@ -39,7 +43,7 @@ pub fn command() -> clap::Command {
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match cli::parse_from(std::env::args_os().collect()) {
-        Ok(cli) => report(PROG, cli.validate().and_then(run::run)),
+        Ok(cli) => report(&TOOL, cli.validate().and_then(run::run)),
         Err(code) => code,
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
-use nsutils_common::exit::{warn, Outcome, NSLS_ERROR};
+use nsutils_common::exit::{warn, Outcome, NSLS_UNSUPPORTED};
 use nsutils_common::nsfs::NsFile;
 use nsutils_common::{Error, KindMap, NsKind, Result};
 
@@ -70,7 +70,7 @@ fn print(opts: &Opts, key: &str, table: &Table) -> Result<()> {
     match r {
         // A closed pipe (`nsls | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::os("cannot write the output", e).code(NSLS_ERROR)),
+        Err(e) => Err(Error::os("cannot write the output", e)),
         Ok(()) => Ok(()),
     }
 }
@@ -130,18 +130,18 @@ fn pid_levels(pid: i32) -> Result<Table> {
             .unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT));
         Error::os(format!("cannot read process {pid}"), e)
             .hint("check the PID: the process does not exist or has exited")
-            .code(NSLS_ERROR)
     })?;
     // Innermost first: the process's own pid namespace, then its parents up to ours.
     let mut chain = Vec::new();
-    let mut f = NsFile::open_proc(Some(pid), NsKind::Pid, false).map_err(|e| e.code(NSLS_ERROR))?;
+    let mut f = NsFile::open_proc(Some(pid), NsKind::Pid, false)?;
     loop {
-        chain.push(f.id().map_err(|e| e.code(NSLS_ERROR))?.ino);
+        chain.push(f.id()?.ino);
         match f.parent() {
             Ok(p) => f = p,
             Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => {
-                return Err(Error::msg("the kernel does not support NS_GET_PARENT")
-                    .code(nsutils_common::exit::NSLS_UNSUPPORTED))
+                return Err(
+                    Error::msg("the kernel does not support NS_GET_PARENT").code(NSLS_UNSUPPORTED)
+                )
             }
             Err(_) => break,
         }
@@ -374,9 +374,7 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
                         if n == 1 { "" } else { "es" }
                     ),
                 };
-                Error::msg(format!("namespace {ino} not found"))
-                    .hint(hint)
-                    .code(NSLS_ERROR)
+                Error::msg(format!("namespace {ino} not found")).hint(hint)
             })?;
             let k = ctx.scan.nss[i].kind;
             ctx.scan
@@ -535,8 +533,7 @@ fn task_namespaces(scan: &Scan, pid: i32) -> Result<KindMap<u64>> {
     let mut e = Error::errno(
         format!("cannot read the namespaces of process {pid}"),
         errno,
-    )
-    .code(NSLS_ERROR);
+    );
     if errno == nix::errno::Errno::ESRCH {
         e = e.hint("check the PID: the process does not exist or has exited");
     }
@@ -550,8 +547,7 @@ fn task_exists(pid: i32) -> Result<()> {
             format!("cannot read the namespaces of process {pid}"),
             nix::errno::Errno::ESRCH,
         )
-        .hint("check the PID: the process does not exist or has exited")
-        .code(NSLS_ERROR)),
+        .hint("check the PID: the process does not exist or has exited")),
         _ => Ok(()),
     }
 }
@@ -586,9 +582,9 @@ fn unreadable_note(scan: &Scan, opts: &Opts) -> Result<Option<String>> {
     }
     let msg = format!("{}, the listing is incomplete", parts.join("; "));
     if opts.strict {
-        return Err(Error::msg(msg)
-            .hint("run as root, or without --strict to list what can be read")
-            .code(NSLS_ERROR));
+        return Err(
+            Error::msg(msg).hint("run as root, or without --strict to list what can be read")
+        );
     }
     Ok(Some(msg))
 }

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
-use nsutils_common::exit::{NSLS_ERROR, NSLS_UNSUPPORTED};
+use nsutils_common::exit::NSLS_UNSUPPORTED;
 use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::{NsFile, NsId};
 use nsutils_common::{sys, Error, KindMap, NsKind, Result};
@@ -246,11 +246,11 @@ impl Scan {
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| Error::errno("cannot open /proc", e).code(NSLS_ERROR))?;
+        .map_err(|e| Error::errno("cannot open /proc", e))?;
         let mut dirbuf = Vec::new();
         let mut pids = Vec::new();
         numeric_entries(&procfd, c".", &mut dirbuf, &mut pids)
-            .map_err(|e| Error::errno("cannot read /proc", e).code(NSLS_ERROR))?;
+            .map_err(|e| Error::errno("cannot read /proc", e))?;
         let mut names = Vec::new();
         let mut socks = Vec::new();
         if opts.fds && opts.sockets && opts.kinds[NsKind::Net] {

@@ -27,7 +27,6 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use nix::fcntl::OFlag;
 use nsutils_common::idmap::{write_map_with_helper, MapKind, ProcRoot};
 use nsutils_common::mount::{persist, persist_in, prepare_netns_dir, Persisted};
 use nsutils_common::nsfs::proc_ns_path;
@@ -59,12 +58,6 @@ struct Work {
     user_fds: Vec<i32>,
 }
 
-fn pipe() -> Result<(File, File)> {
-    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
-        .map_err(|e| Error::errno("cannot create a pipe", e))?;
-    Ok((File::from(r), File::from(w)))
-}
-
 impl Helper {
     /// Fork the helper; it waits for [`Helper::unshared`].
     pub fn start(plan: &Plan) -> Result<Helper> {
@@ -83,8 +76,8 @@ impl Helper {
                 .collect(),
         };
         let nsrun = nix::unistd::getpid().as_raw();
-        let (to_r, to_w) = pipe()?;
-        let (from_r, from_w) = pipe()?;
+        let (to_r, to_w) = spawn::pipe()?;
+        let (from_r, from_w) = spawn::pipe()?;
         match spawn::fork()? {
             ForkResult::Child => {
                 drop(to_w);

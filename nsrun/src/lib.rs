@@ -20,8 +20,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
-use nsutils_common::cli::{abbreviations, parse_abbreviated, report_clap_error};
-use nsutils_common::exit::{report, TOOL_FAILURE};
+use nsutils_common::cli::{abbreviations, parse_abbreviated};
+use nsutils_common::exit::{report, Tool};
 
 pub mod cli;
 mod explain;
@@ -34,7 +34,7 @@ mod run;
 mod setup;
 mod wait;
 
-const PROG: &str = "nsrun";
+const TOOL: Tool = Tool::new("nsrun");
 
 /// The tool's full clap definition, for man pages and shell completions: long options may
 /// be abbreviated as unshare's are.
@@ -42,18 +42,18 @@ pub fn command() -> clap::Command {
     abbreviations(cli::Cli::command(), cli::UNSHARE_LONGS)
 }
 
-/// Parse like `nsutils_common::cli::parse_args`, but keep the matches: which of `-r`, `-c`
-/// and `--map-user` came last decides the map, as in unshare.
+/// Parse from the matches: which of `-r`, `-c` and `--map-user` came last decides the map,
+/// as in unshare.
 fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
-    let (cmd, m) = parse_abbreviated(PROG, TOOL_FAILURE, cli::Cli::command(), command, &raw)?;
-    cli::Cli::from_matches(&cmd, &m, &raw)
-        .map_err(|e| report_clap_error(PROG, TOOL_FAILURE, &cmd, &e, &raw))
+    parse_abbreviated(&TOOL, cli::Cli::command(), command, &raw, |cmd, m| {
+        cli::Cli::from_matches(cmd, m, &raw)
+    })
 }
 
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(PROG, plan::Plan::new(cli).and_then(plan::Plan::execute)),
+        Ok(cli) => report(&TOOL, plan::Plan::new(cli).and_then(plan::Plan::execute)),
         Err(code) => code,
     }
 }

@@ -17,11 +17,10 @@
 use std::fs::File;
 use std::io::{Read, Write};
 
-use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nsutils_common::exit::{Outcome, TOOL_FAILURE};
+use nsutils_common::exit::{Outcome, NOT_EXECUTABLE, NOT_FOUND, TOOL_FAILURE};
 use nsutils_common::idmap::ProcRoot;
 use nsutils_common::mount::set_propagation;
 use nsutils_common::pidfd::PidFd;
@@ -31,12 +30,6 @@ use nsutils_common::{sys, Error, NsKind, Result};
 use crate::helper::Helper;
 use crate::plan::Plan;
 use crate::{explain, handoff, setup, wait};
-
-fn pipe() -> Result<(File, File)> {
-    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
-        .map_err(|e| Error::errno("cannot create a pipe", e))?;
-    Ok((File::from(r), File::from(w)))
-}
 
 fn read_byte(f: &mut File) -> Option<u8> {
     let mut b = [0u8; 1];
@@ -181,11 +174,11 @@ impl Drop for ChildSync {
 fn fork_and_wait(plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> Result<Outcome> {
     let handoff = plan.has_handoff();
     let status = if helper.is_some() || handoff {
-        Some(pipe()?)
+        Some(spawn::pipe()?)
     } else {
         None
     };
-    let go = if handoff { Some(pipe()?) } else { None };
+    let go = if handoff { Some(spawn::pipe()?) } else { None };
     let (mask, old) = block_signals(&plan)?;
     if plan.reaps_job() {
         // Before the fork, so that no orphan of the command can slip past us to init. Not
@@ -362,14 +355,14 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         };
         return crate::init::run(argv, exec_failure_fd);
     }
-    sys::set_signal_default(libc::SIGPIPE, true)
-        .map_err(|e| Error::os("cannot reset SIGPIPE", e))?;
     if let Some(h) = helper.as_mut() {
         h.commit_before_exec();
     }
     let err = program.exec();
     match &plan.trap {
-        Some(trap) if err.exit_code() != TOOL_FAILURE => Err(err.hint(trap.hint())),
+        Some(trap) if matches!(err.exit_code(), Some(NOT_FOUND | NOT_EXECUTABLE)) => {
+            Err(err.hint(trap.hint()))
+        }
         _ => Err(err),
     }
 }
