@@ -90,6 +90,8 @@ man completions: gen
 test:
 	$(CARGO) build --workspace && $(CARGO) test --workspace
 
+# build/README.md documents this target with the rest of the start-up machinery (why, the
+# measurements, how to re-measure); .ci/tripwires fails when a piece stops doing its job.
 # Two links: an unstripped one to learn the mangled names of nsinit's hot functions
 # (nsinit/link-order/hot.txt; same profile, since the profile enters the names' hashes and
 # RUSTFLAGS do not), then the real one with those functions laid out first, which brings

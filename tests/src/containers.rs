@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::{bin_dir, skip, Bg, Cmd, Output, TempDir, NOBODY};
+use crate::bins::workspace_root;
+use crate::{bin_dir, skip, target_dir, Bg, Cmd, Output, TempDir, NOBODY};
 
 /// Whether `program` is installed; otherwise say so through [`skip`] (a failure in strict
 /// mode: `.ci/run` installs every runtime).
@@ -34,13 +35,6 @@ pub fn need(program: &str, package: &str) -> bool {
         "{program} is not installed (Debian package {package}; .ci/run installs it)"
     ));
     false
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
 }
 
 /// Whether the ELF file at `path` is statically linked (has no `PT_INTERP` program header).
@@ -80,10 +74,7 @@ pub fn static_nsinit() -> PathBuf {
             .find_map(|l| l.strip_prefix("host: "))
             .expect("rustc -vV names the host")
             .to_string();
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let p = target.join(triple).join("release/nsinit");
+        let p = target_dir().join(triple).join("release/nsinit");
         assert!(is_static_elf(&p), "{} is not a static binary", p.display());
         p
     })

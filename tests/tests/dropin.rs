@@ -21,26 +21,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use harness::{bin, is_root, skip, unprivileged_userns_works, Bg, Cmd, Output, TempDir};
+use harness::{
+    bin, is_root, need_programs, need_root, need_root_and, skip, Bg, Cmd, Netns, Output, TempDir,
+};
 
 const UL_UNSHARE: &str = "/usr/bin/unshare";
 const UL_NSENTER: &str = "/usr/bin/nsenter";
 
-fn root() -> bool {
-    if is_root() {
-        return true;
-    }
-    skip("needs root");
-    false
-}
-
 /// util-linux's tool, or a skip.
 fn anchor(path: &str) -> bool {
-    if Path::new(path).is_file() {
-        return true;
-    }
-    skip(format!("{path} is not installed (util-linux)"));
-    false
+    need_programs(&[path])
 }
 
 fn workspace() -> &'static Path {
@@ -219,7 +209,7 @@ fn same_habit(theirs: &str, ours: &str, args: &[&str], check: &dyn Fn(&Output) -
 
 #[test]
 fn abbreviated_habits_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let host = |k: &str| harness::ns_ino(None, k).to_string();
@@ -348,7 +338,7 @@ fn ambiguous_abbreviations_side_by_side() {
 /// for us, creating and entering; nothing appears in /run/netns.
 #[test]
 fn relative_namespace_files_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let dir = TempDir::private_mount("dropin-rel", 0o755);
@@ -411,17 +401,11 @@ fn relative_namespace_files_side_by_side() {
 /// `--net=NAME` that is no file but an ip netns name gets a hint naming both readings.
 #[test]
 fn netns_names_are_their_own_option() {
-    if !root() || !harness::have("ip") {
-        return skip("needs root and ip");
+    if !need_root_and(&["ip"]) {
+        return;
     }
-    let name = format!("dropin-{}", std::process::id());
-    struct Del(String);
-    impl Drop for Del {
-        fn drop(&mut self) {
-            let _ = Cmd::new("ip").args(["netns", "delete", &self.0]).run();
-        }
-    }
-    let _del = Del(name.clone());
+    let netns = Netns::new("dropin");
+    let name = netns.name();
     Cmd::tool("nsrun")
         .arg(format!("--netns={name}"))
         .arg("true")
@@ -431,8 +415,8 @@ fn netns_names_are_their_own_option() {
         .args(["netns", "list"])
         .run()
         .ok()
-        .stdout_has(&name);
-    let run = Path::new("/run/netns").join(&name);
+        .stdout_has(name);
+    let run = netns.path();
     let want = {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(&run)
@@ -486,7 +470,7 @@ fn netns_names_are_their_own_option() {
 
 #[test]
 fn login_shell_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let target = net_target();
@@ -597,8 +581,8 @@ fn timeout_ends_the_whole_job_side_by_side() {
 
 #[test]
 fn rootless_timeout_ends_the_whole_job() {
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let dir = TempDir::new("dropin-timeout-nobody");
     std::fs::set_permissions(
@@ -663,7 +647,10 @@ fn make_install_does_not_shadow_util_linux_nsenter() {
         named.contains("'/nonexistent-dropin/usr/local/bin/nsenter'"),
         "{named}"
     );
-    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let packaging = doc("docs/packaging.md");
+    assert!(packaging.contains("`make install` installs ours as `nsutils-nsenter`"));
+    assert!(packaging.contains("make install NSENTER_NAME=nsenter"));
+    let readme = flat(&doc("README.md"));
     assert!(readme.contains("`make install` installs ours as `nsutils-nsenter`"));
     assert!(readme.contains("make install NSENTER_NAME=nsenter"));
 }
@@ -674,7 +661,7 @@ fn make_install_does_not_shadow_util_linux_nsenter() {
 /// the user typed. util-linux's exit code is the same (126/127).
 #[test]
 fn optional_value_trap_hints_quote_what_was_typed() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     for (args, code, quoted, fix) in [
@@ -790,7 +777,7 @@ fn invalid_values_and_misspellings_side_by_side() {
 /// the fork with ENOMEM for both — ours says why, and nsrun warned when it happened.
 #[test]
 fn pid_namespace_without_init_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let dir = TempDir::private_mount("dropin-pidns", 0o755);
@@ -843,7 +830,7 @@ fn pid_namespace_without_init_side_by_side() {
 /// mistyped inode names both causes.
 #[test]
 fn pidfs_inode_is_reachable() {
-    if !root() || !harness::have("python3") {
+    if !need_root() || !harness::have("python3") {
         return skip("needs root and python3");
     }
     let dir = TempDir::new("dropin-pidfs");
@@ -893,11 +880,17 @@ fn doc(path: &str) -> String {
     std::fs::read_to_string(workspace().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// `text` with every run of whitespace one space: a phrase does not depend on where the
+/// lines are wrapped.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// What our docs say util-linux does with exit codes is what it does: 1 for its own
 /// failures, 126/127 when the command cannot be executed or found; ours 125/126/127.
 #[test]
 fn docs_exit_status_claims_hold() {
-    if !root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
+    if !need_root() || !anchor(UL_UNSHARE) || !anchor(UL_NSENTER) {
         return;
     }
     let target = net_target();
@@ -921,7 +914,7 @@ fn docs_exit_status_claims_hold() {
     assert!(nsenter.contains(
         "126 and 127 when the command cannot be executed or is not found, as util\\-linux"
     ));
-    let readme = doc("README.md");
+    let readme = flat(&doc("README.md"));
     assert!(readme.contains("nsrun and nsenter exit 125 (as `env`, `timeout`,"));
 }
 
@@ -929,7 +922,7 @@ fn docs_exit_status_claims_hold() {
 /// so it is no difference, and the README does not list it as one.
 #[test]
 fn docs_mount_proc_with_root_side_by_side() {
-    if !root() || !anchor(UL_UNSHARE) {
+    if !need_root() || !anchor(UL_UNSHARE) {
         return;
     }
     let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
@@ -967,50 +960,120 @@ fn docs_mount_proc_with_root_side_by_side() {
     );
 }
 
-/// The long options the README's nsrun and nsenter sections name exist: no option of a
-/// future issue, no stale spelling.
+/// The documents that show our tools being run.
+const DOCS: [&str; 5] = [
+    "README.md",
+    "docs/containers.md",
+    "docs/hardening.md",
+    "docs/packaging.md",
+    "docs/paths.md",
+];
+
+/// Whether `cmd` takes `--long` (a long name or alias, or a prefix of exactly one, as
+/// util-linux's abbreviations).
+fn takes_long(cmd: &clap::Command, long: &str) -> bool {
+    let mut names: Vec<String> = vec!["help".into(), "version".into()];
+    for a in cmd.get_arguments() {
+        names.extend(a.get_long().map(str::to_owned));
+        names.extend(a.get_all_aliases().into_iter().flatten().map(str::to_owned));
+    }
+    names.iter().any(|n| n == long) || names.iter().filter(|n| n.starts_with(long)).count() == 1
+}
+
+/// Whether option `opt` (`-t`, `--target`, `--net=FILE`) of `cmd` takes the next word as
+/// its value.
+fn value_follows(cmd: &clap::Command, opt: &str) -> bool {
+    let arg = if let Some(l) = opt.strip_prefix("--") {
+        if l.contains('=') {
+            return false;
+        }
+        cmd.get_arguments().find(|a| a.get_long() == Some(l))
+    } else {
+        let c = opt.chars().last().unwrap_or('-');
+        cmd.get_arguments().find(|a| a.get_short() == Some(c))
+    };
+    arg.is_some_and(|a| {
+        a.get_num_args().is_some_and(|n| n.min_values() > 0) && !a.is_require_equals_set()
+    })
+}
+
+/// Every long option the README and docs name exists: on an example line, as an option of
+/// the tool that line runs (no option of a future issue, no stale spelling); in the
+/// README's prose, as an option of one of the four tools.
 #[test]
-fn readme_options_exist() {
-    let readme = doc("README.md");
-    let section = |start: &str| -> String {
-        let from = readme.find(start).unwrap_or_else(|| panic!("no {start}"));
-        let rest = &readme[from + start.len()..];
-        let end = rest.find("\n## ").unwrap_or(rest.len());
-        rest[..end].to_owned()
-    };
-    let longs = |cmd: clap::Command| -> BTreeSet<String> {
-        cmd.get_arguments()
-            .filter_map(|a| a.get_long().map(str::to_owned))
-            .chain(["help".to_owned(), "version".to_owned()])
-            .collect()
-    };
-    let (nsrun, nsenter) = (longs(nsrun::command()), longs(nsenter::command()));
-    // Options of other commands the sections quote (cargo's, in the benchmark notes).
-    let others = ["release", "target", "config", "locked", "workspace"];
-    for (name, own) in [("## nsrun\n", &nsrun), ("## nsenter\n", &nsenter)] {
-        let text = section(name);
-        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
-            let Some(l) = word.strip_prefix("--") else {
-                continue;
-            };
-            // `--KIND=FILE` and the like are placeholders, not options.
-            let placeholder = l.starts_with('-') || l.chars().any(|c| c.is_ascii_uppercase());
-            if l.is_empty() || others.contains(&l) || placeholder {
+fn documented_options_exist() {
+    let tools = [
+        ("nsrun", nsrun::command()),
+        ("nsenter", nsenter::command()),
+        ("nsls", nsls::command()),
+        ("nsinit", nsinit::command()),
+        ("nsinit-static", nsinit::command()),
+    ];
+    for path in DOCS {
+        let text = doc(path);
+        let mut code = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                code = !code;
                 continue;
             }
-            // Abbreviations (`--map-root`) count as the option they select.
-            let selects = |cmd: clap::Command| matches!(our_resolve(&cmd, l), Resolved::To(_));
-            assert!(
-                own.contains(l)
-                    || nsrun.contains(l)
-                    || nsenter.contains(l)
-                    || selects(nsrun::command())
-                    || selects(nsenter::command()),
-                "README {name:?} names --{l}, which neither tool has"
-            );
+            if !code {
+                continue;
+            }
+            let line = line.split(" # ").next().unwrap_or(line);
+            let words: Vec<&str> = line.split_whitespace().collect();
+            for (i, w) in words.iter().enumerate() {
+                let Some((tool, cmd)) = tools.iter().find(|(t, _)| w.rsplit('/').next() == Some(t))
+                else {
+                    continue;
+                };
+                let mut rest = words[i + 1..].iter();
+                while let Some(opt) = rest.next() {
+                    if !opt.starts_with('-') || *opt == "--" {
+                        break;
+                    }
+                    if let Some(l) = opt.strip_prefix("--") {
+                        let name = l.split('=').next().unwrap_or(l);
+                        assert!(
+                            takes_long(cmd, name),
+                            "{path}: {tool} has no --{name}: {line}"
+                        );
+                    }
+                    if value_follows(cmd, opt) {
+                        rest.next();
+                    }
+                }
+            }
         }
     }
-    assert!(!readme.contains("come with nsrun's own issue"));
+    // Prose: options of the four tools (or of a program the README quotes by name).
+    let others = ["release", "workspace", "init", "init-path"];
+    let readme = doc("README.md");
+    let mut code = false;
+    let prose: String = readme
+        .lines()
+        .filter(|l| {
+            code ^= l.starts_with("```");
+            !code && !l.starts_with("```")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    for word in prose.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '=')) {
+        let Some(l) = word.strip_prefix("--") else {
+            continue;
+        };
+        let name = l.split('=').next().unwrap_or(l);
+        // `--KIND=FILE` and the like are placeholders, not options.
+        let placeholder = name.chars().any(|c| c.is_ascii_uppercase());
+        let word = name.starts_with(|c: char| c.is_ascii_lowercase());
+        if !word || placeholder || others.contains(&name) {
+            continue;
+        }
+        assert!(
+            tools.iter().any(|(_, cmd)| takes_long(cmd, name)),
+            "README names --{name}, which no tool has"
+        );
+    }
 }
 
 /// Each top-level section of the README appears once (a merge once left a second, stale
@@ -1044,31 +1107,53 @@ fn readme_examples_keep_what_they_set() {
     assert!(readme.contains("nsrun --netns=blue true"));
 }
 
-/// Binary sizes live in bench/sizes/RESULTS.md, written by bench/sizes/run; the README
-/// points there instead of quoting figures that go stale.
+/// Figures live next to the benchmark that wrote them (bench/*/RESULTS.md); the README and
+/// the docs that link them quote none, so none goes stale: no size, time or ratio.
 #[test]
-fn readme_quotes_no_binary_sizes() {
-    let readme = doc("README.md");
-    let results = doc("bench/sizes/RESULTS.md");
-    assert!(
-        results.contains("Written by `bench/sizes/run"),
-        "RESULTS.md is the script's"
-    );
-    let from = readme
-        .find("**Release profile**")
-        .expect("release profile paragraph");
-    let to = readme[from..]
-        .find("**CI**")
-        .map_or(readme.len(), |i| from + i);
-    let text = &readme[from..to];
-    assert!(text.contains("bench/sizes/RESULTS.md"), "{text}");
-    for unit in [" KB", " MB", "KB ", "MB "] {
-        for (i, _) in text.match_indices(unit) {
-            let before = text[..i].chars().last().unwrap_or(' ');
+fn docs_quote_no_figures() {
+    for bench in [
+        "nsrun", "nsenter", "nsls", "nsinit", "sizes", "stress", "fuzz",
+    ] {
+        let script = if bench == "fuzz" { "report" } else { "run" };
+        let results = doc(&format!("bench/{bench}/RESULTS.md"));
+        assert!(
+            results.contains(&format!("Written by `bench/{bench}/{script}")),
+            "bench/{bench}/RESULTS.md is the script's"
+        );
+        let path = format!("bench/{bench}/{script}");
+        assert!(
+            doc(&path).contains(&format!("bench/{bench}/RESULTS.md")),
+            "{path} writes bench/{bench}/RESULTS.md"
+        );
+        assert!(
+            doc("README.md").contains(&format!("bench/{bench}/RESULTS.md")),
+            "the README links bench/{bench}/RESULTS.md"
+        );
+    }
+    for path in ["README.md", "docs/packaging.md", "docs/containers.md"] {
+        let text = doc(path);
+        let chars: Vec<char> = text.chars().collect();
+        for (i, w) in chars.windows(3).enumerate() {
+            let unit_at = |j: usize| {
+                ["KB", "MB", "ms", "µs"]
+                    .iter()
+                    .any(|u| chars[j..].starts_with(&u.chars().collect::<Vec<_>>()))
+            };
+            // `608 KB`, `2.6ms`, `1.07x`
+            let figure = w[0].is_ascii_digit()
+                && ((w[1] == ' ' && unit_at(i + 2))
+                    || unit_at(i + 1)
+                    || (w[1] == 'x'
+                        && !w[2].is_ascii_alphanumeric()
+                        && i > 1
+                        && chars[i - 2] == '.'));
+            let from = i.saturating_sub(30);
             assert!(
-                !before.is_ascii_digit(),
-                "a size figure in the README: {}",
-                &text[i.saturating_sub(20)..i + 3]
+                !figure,
+                "{path}: a figure: {}",
+                chars[from..(i + 5).min(chars.len())]
+                    .iter()
+                    .collect::<String>()
             );
         }
     }

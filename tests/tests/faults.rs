@@ -10,15 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use harness::{
-    mounts_under, processes_mentioning, skip, unprivileged_userns_works, Cmd, Output, TempDir,
+    mounts_under, need_root_and, processes_mentioning, skip, unprivileged_userns_works, Cmd, Netns,
+    Output, TempDir,
 };
 
 fn root() -> bool {
-    if harness::is_root() && harness::have("unshare") && harness::have("mount") {
-        return true;
-    }
-    skip("needs root, unshare and mount");
-    false
+    need_root_and(&["unshare", "mount"])
 }
 
 /// What is left of ours under `dir` (its own mount aside), in `/run/netns/<netns>`, and
@@ -90,27 +87,6 @@ fn one_clear_line(out: &Output, tool: &str, code: i32, needle: &str) {
     );
 }
 
-/// A unique `/run/netns` name; removed on drop however the test ends.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        Netns(format!("flt-{tag}-{}", std::process::id()))
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let p = Path::new("/run/netns").join(&self.0);
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&p)
-            .stderr(std::process::Stdio::null())
-            .status();
-        let _ = std::fs::remove_file(p);
-    }
-}
-
 fn nsrun() -> String {
     harness::bin("nsrun").display().to_string()
 }
@@ -168,8 +144,8 @@ fn namespace_limit_reached_names_the_sysctl() {
     assert_nothing_left(dir.path(), None);
 
     // The same, rootless.
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let n = harness::bin_for_nobody("nsrun").display().to_string();
     let script = format!(
@@ -291,13 +267,13 @@ fn run_netns_unwritable_fails_cleanly() {
     }
     let dir = TempDir::private_mount("flt-netns-ro", 0o1777);
     let d = dir.path().display();
-    let name = Netns::new("ro");
+    let name = Netns::new("flt-ro");
     let script = format!(
         "mkdir -p /run/netns && mount -t tmpfs -o ro,mode=755 fltro /run/netns || exit 99; \
          {n} --netns={name} --uts={d}/uts --persist={d}/p --pid-file={d}/pf true; rc=$?; \
          ls -A /run/netns; grep -c ' /run/netns/{name} ' /proc/self/mountinfo; exit $rc",
         n = nsrun(),
-        name = name.0
+        name = name.name()
     );
     let out = Cmd::new("unshare")
         .args(["-m", "--propagation=private", "sh", "-c", &script])
@@ -306,10 +282,13 @@ fn run_netns_unwritable_fails_cleanly() {
         &out,
         "nsrun",
         125,
-        &format!("cannot create /run/netns/{}: Read-only file system", name.0),
+        &format!(
+            "cannot create /run/netns/{}: Read-only file system",
+            name.name()
+        ),
     );
     assert_eq!(out.out(), "0", "nothing in /run/netns, no mount:{out:?}");
-    assert_nothing_left(dir.path(), Some(&name.0));
+    assert_nothing_left(dir.path(), Some(name.name()));
 }
 
 /// Rootless, `/run/netns` cannot be set up at all (the caller's mount namespace is the
@@ -319,19 +298,19 @@ fn run_netns_refused_to_an_unprivileged_user_is_explained() {
     if !root() {
         return;
     }
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let dir = TempDir::private_mount("flt-netns-nobody", 0o1777);
-    let name = Netns::new("nobody");
+    let name = Netns::new("flt-nobody");
     let out = Cmd::tool("nsrun")
         .as_nobody()
         .arg(format!("--pid-file={}/pf", dir.path().display()))
-        .args(["-r", &format!("--netns={}", name.0), "true"])
+        .args(["-r", &format!("--netns={}", name.name()), "true"])
         .run();
     one_clear_line(&out, "nsrun", 125, "/run/netns");
     out.stderr_has("nsrun: hint: naming a network namespace in /run/netns needs CAP_SYS_ADMIN");
-    assert_nothing_left(dir.path(), Some(&name.0));
+    assert_nothing_left(dir.path(), Some(name.name()));
 }
 
 // ---------------------------------------------------------------- shared mount
@@ -396,12 +375,12 @@ fn exec_failure_after_persisting_is_127_and_undone() {
     let d = dir.path();
     let noexec = d.join("fixture-noexec");
     std::fs::write(&noexec, "#!/bin/sh\n").expect("write");
-    let name = Netns::new("exec");
+    let name = Netns::new("flt-exec");
     for mode in [&[][..], &["-f"][..], &["-fp"][..], &["-fp", "--init"][..]] {
         for (cmd, code) in [("/nonexistent/cmd", 127), (&*noexec.to_string_lossy(), 126)] {
             let out = Cmd::tool("nsrun")
                 .args(mode)
-                .arg(format!("--netns={}", name.0))
+                .arg(format!("--netns={}", name.name()))
                 .arg(format!("--uts={}/uts", d.display()))
                 .arg(format!("--persist={}/p", d.display()))
                 .arg(format!("--pid-file={}/pf", d.display()))
@@ -418,7 +397,7 @@ fn exec_failure_after_persisting_is_127_and_undone() {
                 code,
                 &format!("failed to execute {cmd}: {what}"),
             );
-            assert_nothing_left(d, Some(&name.0));
+            assert_nothing_left(d, Some(name.name()));
         }
     }
 }
@@ -438,7 +417,7 @@ fn sigkill_mid_setup_leaves_nothing() {
     let d = dir.path();
     let fifo = d.join("fixture-fifo");
     Cmd::new("mkfifo").arg(&fifo).run().ok();
-    let name = Netns::new("kill");
+    let name = Netns::new("flt-kill");
     for mode in [&[][..], &["-f"][..], &["-fp"][..], &["-fp", "--init"][..]] {
         let pf = d.join("pf");
         let script = format!(
@@ -447,7 +426,7 @@ fn sigkill_mid_setup_leaves_nothing() {
             fifo = fifo.display(),
             n = nsrun(),
             mode = mode.join(" "),
-            name = name.0,
+            name = name.name(),
             d = d.display(),
             pf = pf.display()
         );
@@ -462,13 +441,13 @@ fn sigkill_mid_setup_leaves_nothing() {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(
-            Path::new("/run/netns").join(&name.0).exists() && d.join("p/net").exists(),
+            Path::new("/run/netns").join(name.name()).exists() && d.join("p/net").exists(),
             "persisted before the kill"
         );
         bg.signal(libc::SIGKILL);
         let out = bg.wait(Duration::from_secs(20));
         assert_eq!(out.signal(), Some(libc::SIGKILL), "{out:?}");
-        assert_nothing_left(d, Some(&name.0));
+        assert_nothing_left(d, Some(name.name()));
         assert!(!d.join("ran").exists(), "the command never runs");
     }
 }
@@ -538,14 +517,14 @@ fn fd_limit_reached_fails_cleanly() {
     }
     let dir = TempDir::private_mount("flt-nofile", 0o1777);
     let d = dir.path();
-    let name = Netns::new("nofile");
+    let name = Netns::new("flt-nofile");
     let (mut ran, mut refused) = (0, 0);
     for n in 4..=14 {
         let script = format!(
             "ulimit -n {n} && exec {nsrun} -fp --init --netns={name} --persist={d}/p \
              --pid-file={d}/pf -- true",
             nsrun = nsrun(),
-            name = name.0,
+            name = name.name(),
             d = d.display()
         );
         let out = Cmd::new("sh").args(["-c", &script]).run();
@@ -559,7 +538,7 @@ fn fd_limit_reached_fails_cleanly() {
                         "for m in {d}/p/*; do umount $m; done; rm -rf {d}/p {d}/pf; \
                          umount /run/netns/{name} && rm /run/netns/{name}",
                         d = d.display(),
-                        name = name.0
+                        name = name.name()
                     ),
                 ])
                 .run()
@@ -568,7 +547,7 @@ fn fd_limit_reached_fails_cleanly() {
             refused += 1;
             one_clear_line(&out, "nsrun", 125, "Too many open files");
         }
-        assert_nothing_left(d, Some(&name.0));
+        assert_nothing_left(d, Some(name.name()));
     }
     assert!(ran > 0 && refused > 0, "ran {ran}, refused {refused}");
 }

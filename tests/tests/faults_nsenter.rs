@@ -7,14 +7,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{skip, status_field, Cmd, TempDir};
+use harness::{status_field, Cmd, TempDir};
 
 fn root() -> bool {
-    if harness::is_root() && harness::have("unshare") {
-        return true;
-    }
-    skip("needs root and unshare");
-    false
+    harness::need_root_and(&["unshare"])
 }
 
 #[track_caller]

@@ -3,38 +3,13 @@
 //! bubblewrap, credentials, directories, environment, cgroup, exit-status fidelity, and
 //! every bad input of the issue. The oracle is `/proc/PID/ns/*` as the kernel shows it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use harness::{ns_ino, skip, status_field, unprivileged_userns_works, Bg, Cmd, TempDir, KINDS};
-
-/// The script that prints `KIND INODE` for each of our namespaces.
-const PRINT_NS: &str =
-    "for k in cgroup ipc mnt net pid time user uts; do echo $k $(stat -L -c %i /proc/self/ns/$k); done";
-
-/// The first child of `pid`, waiting for it to appear.
-fn child_of(pid: i32) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        if let Some(c) = text.split_whitespace().next() {
-            return c.parse().expect("child pid");
-        }
-        assert!(Instant::now() < deadline, "process {pid} never forked");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Parse `KIND INODE` lines.
-fn parse_ns(out: &str) -> Vec<(String, u64)> {
-    out.lines()
-        .filter_map(|l| {
-            let (k, i) = l.split_once(' ')?;
-            Some((k.to_string(), i.trim().parse().ok()?))
-        })
-        .collect()
-}
+use harness::{
+    child_of, need_root, need_root_and, need_rootless, ns_ino, parse_ns, skip, status_field, Bg,
+    Cmd, Netns, TempDir, KINDS, PRINT_NS,
+};
 
 /// A target in a new namespace of every kind, made by our nsrun as root (uid 0 mapped to 0).
 /// Returns the guard and the PID of the process inside (nsrun's child).
@@ -86,15 +61,6 @@ impl Drop for FileMounts {
         for p in &self.0 {
             let _ = Cmd::new("umount").arg("-l").arg(p).run();
         }
-    }
-}
-
-fn need_root() -> bool {
-    if harness::is_root() {
-        true
-    } else {
-        skip("needs root");
-        false
     }
 }
 
@@ -251,30 +217,16 @@ fn from_dir_and_persisted_files() {
     assert_eq!(out.ok().out(), ns_ino(None, "uts").to_string());
 }
 
-/// Deletes an `ip netns` name on drop.
-struct NetnsGuard(String);
-impl Drop for NetnsGuard {
-    fn drop(&mut self) {
-        let _ = Cmd::new("ip").args(["netns", "delete", &self.0]).run();
-    }
-}
-
 #[test]
 fn bare_net_name_means_run_netns() {
-    if !need_root() {
+    if !need_root_and(&["ip"]) {
         return;
     }
-    if !harness::have("ip") {
-        return skip("ip (iproute2) is not installed");
-    }
-    let name = format!("nsutils-nsenter-{}", std::process::id());
-    Cmd::new("ip").args(["netns", "add", &name]).run().ok();
-    let _guard = NetnsGuard(name.clone());
+    let netns = Netns::add("nsutils-nsenter");
+    let name = netns.name();
     let want = {
         use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(Path::new("/run/netns").join(&name))
-            .expect("stat netns")
-            .ino()
+        std::fs::metadata(netns.path()).expect("stat netns").ino()
     };
     let out = Cmd::tool("nsenter")
         .arg(format!("--netns={name}"))
@@ -285,8 +237,8 @@ fn bare_net_name_means_run_netns() {
 
 #[test]
 fn rootless_enters_its_own_user_namespace() {
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !need_rootless() {
+        return;
     }
     let mut target = Cmd::tool("nsrun")
         .as_nobody()
@@ -320,8 +272,8 @@ fn rootless_enters_its_own_user_namespace() {
 
 #[test]
 fn rootless_enters_a_bubblewrap_sandbox() {
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !need_rootless() {
+        return;
     }
     if !harness::have("bwrap") {
         return skip("bwrap (bubblewrap) is not installed");
@@ -811,8 +763,8 @@ fn eperm_names_the_owning_user_namespace() {
     if !need_root() {
         return;
     }
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !need_rootless() {
+        return;
     }
     // A network namespace owned by a new user namespace, persisted in a file uid 65534
     // can open but has no privilege over.

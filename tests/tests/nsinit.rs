@@ -4,13 +4,10 @@
 //! exit statuses, and what a recording child says it received.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{skip, Cmd, TempDir};
+use harness::{child_of, descendants, skip, Bg, Cmd, TempDir};
 
 mod nsinit_support;
 use nsinit_support::{need_python, nsinit, PY};
@@ -60,25 +57,6 @@ fn plain<I: IntoIterator<Item = S>, S: Into<OsString>>(args: I) -> Vec<OsString>
     v
 }
 
-/// Every descendant of `pid`, from the kernel's children lists.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
-            continue;
-        };
-        for t in tasks.flatten() {
-            let text = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
-            for c in text.split_whitespace().filter_map(|s| s.parse().ok()) {
-                out.push(c);
-                stack.push(c);
-            }
-        }
-    }
-    out
-}
-
 fn kill(pid: i32, sig: i32) {
     // kill(1) rather than nix: nix's Signal has no real-time signals.
     let st = Command::new("kill")
@@ -90,124 +68,16 @@ fn kill(pid: i32, sig: i32) {
     assert!(st.success(), "kill -{sig} {pid} failed");
 }
 
-/// A background process tree with its stdout as lines on a channel (so reads time out
-/// instead of hanging), killed with all its descendants on drop.
-struct Proc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: std::thread::JoinHandle<String>,
-    argv: Vec<OsString>,
-}
-
-impl Proc {
-    fn start(argv: Vec<OsString>, env: &[(&str, &str)]) -> Proc {
-        let mut c = Command::new(&argv[0]);
-        c.args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let mut child = c
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-        let out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        Proc {
-            child,
-            lines,
-            stderr,
-            argv,
-        }
+/// `argv` in the background with `env` added; each line read from it within 20 s, and it
+/// is killed with all its descendants on drop.
+fn start(argv: Vec<OsString>, env: &[(&str, &str)]) -> Bg {
+    let mut c = Cmd::new(&argv[0])
+        .args(&argv[1..])
+        .timeout(Duration::from_secs(20));
+    for (k, v) in env {
+        c = c.env(k, v);
     }
-
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    /// The next stdout line (panics after 20 s).
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|e| panic!("no line from {:?}: {e}", self.argv))
-    }
-
-    /// The next line, or None if none comes within `t`.
-    fn line_within(&self, t: Duration) -> Option<String> {
-        self.lines.recv_timeout(t).ok()
-    }
-
-    /// The nsinit of `nsrun … nsinit`: nsrun's only child, as the host sees it.
-    fn nsrun_child(&self) -> i32 {
-        let start = Instant::now();
-        loop {
-            let text = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.pid()))
-                .unwrap_or_default();
-            if let Some(p) = text.split_whitespace().next() {
-                return p.parse().expect("pid");
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "nsrun has no child"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Wait for the exit (panics after `limit`); returns the status and stderr.
-    fn wait(mut self, limit: Duration) -> (ExitStatus, String) {
-        let start = Instant::now();
-        loop {
-            if let Some(st) = self.child.try_wait().expect("try_wait") {
-                let err = std::mem::replace(&mut self.stderr, std::thread::spawn(String::new));
-                return (st, err.join().unwrap_or_default());
-            }
-            assert!(
-                start.elapsed() < limit,
-                "{:?} still running after {limit:?}",
-                self.argv
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let pid = self.pid();
-        for d in descendants(pid) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(d),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        let _ = self.child.wait();
-    }
-}
-
-fn code(st: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
+    c.spawn()
 }
 
 fn status_field(pid: i32, field: &str) -> String {
@@ -262,11 +132,11 @@ print("zombies", zombies(), "ppid-of-orphans-is", os.getppid(), flush=True)
 "#;
     let mut argv = argv;
     argv.extend(["--", PY, "-c", script].map(OsString::from));
-    let p = Proc::start(argv, &[]);
-    let line = p.line();
-    let (st, err) = p.wait(Duration::from_secs(40));
-    assert_eq!(code(st), 0, "{err}");
-    assert!(line.starts_with("zombies 0 "), "{line}\n{err}");
+    let mut p = start(argv, &[]);
+    let line = p.read_line();
+    let out = p.wait(Duration::from_secs(40));
+    out.code_is(0);
+    assert!(line.starts_with("zombies 0 "), "{line}{out:?}");
 }
 
 #[test]
@@ -304,11 +174,11 @@ while mine() > 1 and time.time() < deadline:
     time.sleep(0.02)
 print("left", mine() - 1, flush=True)
 "#;
-    let p = Proc::start(plain(["--", PY, "-c", script]), &[]);
-    let line = p.line();
-    let (st, err) = p.wait(Duration::from_secs(40));
-    assert_eq!(code(st), 0, "{err}");
-    assert_eq!(line, "left 0", "{err}");
+    let mut p = start(plain(["--", PY, "-c", script]), &[]);
+    let line = p.read_line();
+    let out = p.wait(Duration::from_secs(40));
+    out.code_is(0);
+    assert_eq!(line, "left 0", "{out:?}");
 }
 
 #[test]
@@ -375,8 +245,8 @@ fn rootless_as_subreaper_and_as_pid_1() {
     assert!(ppid.is_some() && ppid == init, "{out:?}");
     out.stdout_has("65534");
     // As PID 1 of a rootless user + PID namespace.
-    if !harness::unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are disabled");
+    if !harness::need_rootless() {
+        return;
     }
     let out = Cmd::tool("nsrun")
         .args(["-r", "--pid", "--mount-proc"])
@@ -433,9 +303,9 @@ fn signal_table() -> Vec<i32> {
 fn every_signal_reaches_the_child(argv: Vec<OsString>, pid1: bool) {
     let mut argv = argv;
     argv.extend(["--grace=120s", "--", PY, "-c", RECORDER].map(OsString::from));
-    let p = Proc::start(argv, &[]);
-    assert_eq!(p.line(), "ready");
-    let init = if pid1 { p.nsrun_child() } else { p.pid() };
+    let mut p = start(argv, &[]);
+    assert_eq!(p.read_line(), "ready");
+    let init = if pid1 { child_of(p.pid()) } else { p.pid() };
     if pid1 {
         assert_eq!(
             status_field(init, "NSpid").split_whitespace().nth(1),
@@ -444,13 +314,17 @@ fn every_signal_reaches_the_child(argv: Vec<OsString>, pid1: bool) {
     }
     for sig in signal_table() {
         kill(init, sig);
-        assert_eq!(p.line(), format!("got {sig}"), "signal {sig}");
+        assert_eq!(p.read_line(), format!("got {sig}"), "signal {sig}");
         if !pid1 && [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&sig) {
             // A job-control stop stops nsinit too (not PID 1: the kernel ignores that);
             // SIGCONT continues it and is forwarded.
             wait_state(init, "T");
             kill(init, libc::SIGCONT);
-            assert_eq!(p.line(), format!("got {}", libc::SIGCONT), "after {sig}");
+            assert_eq!(
+                p.read_line(),
+                format!("got {}", libc::SIGCONT),
+                "after {sig}"
+            );
             wait_state(init, "S");
         }
     }
@@ -478,7 +352,7 @@ fn rewrite_and_drop() {
     if !need_python() {
         return;
     }
-    let p = Proc::start(
+    let mut p = start(
         plain([
             "-r",
             "USR1:USR2",
@@ -492,9 +366,9 @@ fn rewrite_and_drop() {
         ]),
         &[],
     );
-    assert_eq!(p.line(), "ready");
+    assert_eq!(p.read_line(), "ready");
     kill(p.pid(), libc::SIGUSR1);
-    assert_eq!(p.line(), format!("got {}", libc::SIGUSR2));
+    assert_eq!(p.read_line(), format!("got {}", libc::SIGUSR2));
     kill(p.pid(), libc::SIGHUP);
     assert_eq!(
         p.line_within(Duration::from_millis(300)),
@@ -502,7 +376,7 @@ fn rewrite_and_drop() {
         "HUP was not dropped"
     );
     kill(p.pid(), libc::SIGTERM);
-    assert_eq!(p.line(), format!("got {}", libc::SIGINT));
+    assert_eq!(p.read_line(), format!("got {}", libc::SIGINT));
 }
 
 #[test]
@@ -516,8 +390,8 @@ fn process_group_reaches_a_grandchild() {
         RECORDER.replace('\'', "\"")
     );
     for (flag, reaches) in [("-g", true), ("--setsid", true), ("-c", false)] {
-        let p = Proc::start(plain([flag, "--grace=60s", "--", "sh", "-c", &sh]), &[]);
-        assert_eq!(p.line(), "ready");
+        let mut p = start(plain([flag, "--grace=60s", "--", "sh", "-c", &sh]), &[]);
+        assert_eq!(p.read_line(), "ready");
         kill(p.pid(), libc::SIGUSR1);
         let got = p.line_within(Duration::from_millis(if reaches { 10_000 } else { 300 }));
         if reaches {
@@ -530,22 +404,22 @@ fn process_group_reaches_a_grandchild() {
 
 #[test]
 fn setsid_makes_a_session_leader() {
-    let p = Proc::start(
+    let mut p = start(
         plain(["--setsid", "--", "sh", "-c", "echo $$; exec sleep 30"]),
         &[],
     );
-    let pid: i32 = p.line().parse().expect("pid");
+    let pid: i32 = p.read_line().parse().expect("pid");
     assert_eq!(stat_field(pid, 6), pid.to_string(), "session");
     assert_eq!(stat_field(pid, 5), pid.to_string(), "process group");
-    let env = Proc::start(
+    let mut env = start(
         plain(["--", "sh", "-c", "echo $$; exec sleep 30"]),
         &[("DUMB_INIT_SETSID", "1")],
     );
-    let pid: i32 = env.line().parse().expect("pid");
+    let pid: i32 = env.read_line().parse().expect("pid");
     assert_eq!(stat_field(pid, 6), pid.to_string(), "DUMB_INIT_SETSID=1");
     // Default: own process group, nsinit's session.
-    let d = Proc::start(plain(["--", "sh", "-c", "echo $$; exec sleep 30"]), &[]);
-    let pid: i32 = d.line().parse().expect("pid");
+    let mut d = start(plain(["--", "sh", "-c", "echo $$; exec sleep 30"]), &[]);
+    let pid: i32 = d.read_line().parse().expect("pid");
     assert_eq!(stat_field(pid, 5), pid.to_string());
     assert_eq!(stat_field(pid, 6), stat_field(d.pid(), 6));
 }
@@ -554,11 +428,11 @@ fn setsid_makes_a_session_leader() {
 fn setsid_mode_stops_the_group_and_itself_on_tstp() {
     // dumb-init's setsid mode: TSTP sent to nsinit stops the command's group and nsinit;
     // CONT resumes both.
-    let p = Proc::start(
+    let mut p = start(
         plain(["--setsid", "--", "sh", "-c", "echo $$; exec sleep 30"]),
         &[],
     );
-    let child: i32 = p.line().parse().expect("pid");
+    let child: i32 = p.read_line().parse().expect("pid");
     kill(p.pid(), libc::SIGTSTP);
     wait_state(child, "T");
     wait_state(p.pid(), "T");
@@ -590,18 +464,18 @@ fn exit_codes_pass_through_and_remap() {
     // One nsinit per code, 32 at a time.
     let codes: Vec<i32> = (0..=255).collect();
     for chunk in codes.chunks(32) {
-        let procs: Vec<(i32, Proc)> = chunk
+        let procs: Vec<(i32, Bg)> = chunk
             .iter()
             .map(|&c| {
                 (
                     c,
-                    Proc::start(plain(["--", "sh", "-c", &format!("exit {c}")]), &[]),
+                    start(plain(["--", "sh", "-c", &format!("exit {c}")]), &[]),
                 )
             })
             .collect();
         for (c, p) in procs {
-            let (st, err) = p.wait(Duration::from_secs(30));
-            assert_eq!(code(st), c, "{err}");
+            let out = p.wait(Duration::from_secs(30));
+            out.code_is(c);
         }
     }
     Cmd::tool("nsinit")
@@ -629,7 +503,7 @@ fn exit_codes_pass_through_and_remap() {
 #[test]
 fn grace_then_sigkill_of_a_child_that_ignores_sigterm() {
     // SIGTERM sent to nsinit: forwarded, ignored, SIGKILL after the grace period.
-    let p = Proc::start(
+    let mut p = start(
         plain([
             "--grace=300ms",
             "--",
@@ -639,11 +513,11 @@ fn grace_then_sigkill_of_a_child_that_ignores_sigterm() {
         ]),
         &[],
     );
-    assert_eq!(p.line(), "ready");
+    assert_eq!(p.read_line(), "ready");
     let t0 = Instant::now();
     kill(p.pid(), libc::SIGTERM);
-    let (st, err) = p.wait(Duration::from_secs(20));
-    assert_eq!(code(st), 128 + libc::SIGKILL, "{err}");
+    let out = p.wait(Duration::from_secs(20));
+    out.code_is(128 + libc::SIGKILL);
     assert!(
         t0.elapsed() >= Duration::from_millis(300),
         "{:?}",
@@ -684,10 +558,10 @@ fn leftover_run(flags: &[&str], env: &[(&str, &str)], term: bool) -> (Duration, 
     );
     let mut argv = plain(flags.iter().copied());
     argv.extend(["--", "sh", "-c", &script].map(OsString::from));
-    let p = Proc::start(argv, env);
-    let left: i32 = p.line().parse().expect("pid");
+    let mut p = start(argv, env);
+    let left: i32 = p.read_line().parse().expect("pid");
     if term {
-        assert_eq!(p.line(), "ready");
+        assert_eq!(p.read_line(), "ready");
     }
     let t0 = Instant::now();
     if term {
@@ -695,9 +569,9 @@ fn leftover_run(flags: &[&str], env: &[(&str, &str)], term: bool) -> (Duration, 
     } else {
         std::fs::write(&go, "\n").expect("write the fifo");
     }
-    let (st, err) = p.wait(Duration::from_secs(60));
+    let out = p.wait(Duration::from_secs(60));
     let elapsed = t0.elapsed();
-    assert_eq!(code(st), 6, "{err}");
+    out.code_is(6);
     assert!(!pid_exists(left), "leftover {left} survived");
     (elapsed, left)
 }
@@ -760,7 +634,7 @@ fn wait_all_waits_for_a_background_process() {
         .ok();
     assert!(f.exists(), "NSINIT_WAIT=all");
     // SIGTERM to nsinit while it waits: the descendants are shut down after all.
-    let p = Proc::start(
+    let mut p = start(
         plain([
             "--wait=all",
             "--",
@@ -770,7 +644,7 @@ fn wait_all_waits_for_a_background_process() {
         ]),
         &[],
     );
-    let bg: i32 = p.line().parse().expect("pid");
+    let bg: i32 = p.read_line().parse().expect("pid");
     // The main command has exited once its pid is reaped: nsinit is then only waiting.
     let start = Instant::now();
     while descendants(p.pid()).len() > 1 && start.elapsed() < Duration::from_secs(20) {
@@ -778,8 +652,8 @@ fn wait_all_waits_for_a_background_process() {
     }
     assert_eq!(descendants(p.pid()), [bg]);
     kill(p.pid(), libc::SIGTERM);
-    let (st, err) = p.wait(Duration::from_secs(20));
-    assert_eq!(code(st), 0, "{err}");
+    let out = p.wait(Duration::from_secs(20));
+    out.code_is(0);
     assert!(!std::path::Path::new(&format!("/proc/{bg}")).exists());
 }
 
@@ -866,8 +740,8 @@ fn pause_mode_reaps_and_exits_0_on_int_and_term() {
         return;
     }
     for sig in [libc::SIGINT, libc::SIGTERM] {
-        let p = Proc::start(as_pid1(["-P"]), &[]);
-        let init = p.nsrun_child();
+        let p = start(as_pid1(["-P"]), &[]);
+        let init = child_of(p.pid());
         // Inject an orphan into its namespace: util-linux nsenter (by path) runs a shell
         // there whose background child is re-parented to nsinit when the shell exits.
         let st = Command::new("/usr/bin/nsenter")
@@ -886,8 +760,8 @@ fn pause_mode_reaps_and_exits_0_on_int_and_term() {
         assert!(zombies.is_empty(), "zombies {zombies:?}");
         assert_eq!(stat_field(init, 3).len(), 1, "pause mode ended on USR1");
         kill(init, sig);
-        let (st, err) = p.wait(Duration::from_secs(20));
-        assert_eq!(code(st), 0, "{err}");
+        let out = p.wait(Duration::from_secs(20));
+        out.code_is(0);
     }
     Cmd::tool("nsinit")
         .args(["-P", "true"])
@@ -1056,13 +930,13 @@ fn parent_death_signal_is_forwarded() {
 
 #[test]
 fn no_wake_ups_while_idle() {
-    let mut procs = vec![(Proc::start(plain(["--", "sleep", "60"]), &[]), false)];
+    let mut procs = vec![(start(plain(["--", "sleep", "60"]), &[]), false)];
     if harness::is_root() {
-        procs.push((Proc::start(as_pid1(["--", "sleep", "60"]), &[]), true));
+        procs.push((start(as_pid1(["--", "sleep", "60"]), &[]), true));
     }
     let pids: Vec<i32> = procs
         .iter()
-        .map(|(p, pid1)| if *pid1 { p.nsrun_child() } else { p.pid() })
+        .map(|(p, pid1)| if *pid1 { child_of(p.pid()) } else { p.pid() })
         .collect();
     // Let it settle (spawn, exec of sleep) before counting.
     std::thread::sleep(Duration::from_millis(500));

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{ns_ino, skip, status_field, Bg, Cmd, TempDir};
+use harness::{need_root, ns_ino, skip, status_field, Bg, Cmd, Netns, TempDir};
 use nsutils_common::nsfs::NsFile;
 use serde_json::Value;
 
@@ -53,28 +53,6 @@ fn sleeper(cmd: Cmd) -> Bg {
 
 const READY: &str = "echo ready; exec sleep 60";
 
-/// `ip netns add NAME`, deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn add(tag: &str) -> Netns {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("nsls-{tag}-{}-{n}", std::process::id());
-        Cmd::new("ip").args(["netns", "add", &name]).run().ok();
-        Netns(name)
-    }
-    fn path(&self) -> String {
-        format!("/run/netns/{}", self.0)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Cmd::new("ip").args(["netns", "del", &self.0]).run();
-    }
-}
-
 fn wait_gone(pid: i32) {
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() {
@@ -84,14 +62,6 @@ fn wait_gone(pid: i32) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn need_root() -> bool {
-    if !harness::is_root() {
-        skip("needs root");
-        return false;
-    }
-    true
 }
 
 #[test]
@@ -147,9 +117,13 @@ fn ip_netns_bind_mounts_have_nsfs_name_netnsid_and_the_owners_user() {
     if !need_root() {
         return;
     }
-    let n = Netns::add("mount");
-    Cmd::new("ip").args(["netns", "set", &n.0, "77"]).run().ok();
-    let ino = ns_file(&n.path()).id().expect("id").ino;
+    let n = Netns::add("nsls-mount");
+    let path = n.path().display().to_string();
+    Cmd::new("ip")
+        .args(["netns", "set", n.name(), "77"])
+        .run()
+        .ok();
+    let ino = ns_file(&path).id().expect("id").ino;
     let all = rows(&[
         "-l",
         "-t",
@@ -161,9 +135,9 @@ fn ip_netns_bind_mounts_have_nsfs_name_netnsid_and_the_owners_user() {
     assert_eq!(r["type"], "net");
     assert_eq!(r["nprocs"], 0, "{r}");
     assert_eq!(r["pid"], Value::Null, "{r}");
-    assert_eq!(r["nsfs"], n.path(), "{r}");
-    assert_eq!(r["name"], n.0, "{r}");
-    assert_eq!(r["path"], n.path(), "{r}");
+    assert_eq!(r["nsfs"], path, "{r}");
+    assert_eq!(r["name"], n.name(), "{r}");
+    assert_eq!(r["path"], path, "{r}");
     assert_eq!(r["source"], "mount", "{r}");
     assert_eq!(r["netnsid"], "77", "ip netns set gave it 77: {r}");
     assert_eq!(
@@ -196,7 +170,7 @@ fn ip_netns_bind_mounts_have_nsfs_name_netnsid_and_the_owners_user() {
         .lines()
         .find(|l| l.trim_start().starts_with(&ino.to_string()))
         .unwrap_or_else(|| panic!("{ino} missing:{out:?}"));
-    assert!(line.contains(&n.path()) && line.contains(" 77 "), "{line}");
+    assert!(line.contains(&path) && line.contains(" 77 "), "{line}");
 }
 
 /// Lazily unmounts a path on drop.
@@ -296,8 +270,8 @@ fn fd_held_namespace_and_its_processless_owner() {
     if !need_root() {
         return;
     }
-    if !harness::unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     // Nobody makes a user+net namespace; root opens the net namespace as fd 3; nobody's
     // process exits. Then only the fd holds the net namespace, and only the net namespace
@@ -778,8 +752,8 @@ fn list_columns_and_help() {
 
 #[test]
 fn rootless_lists_own_namespaces_and_counts_the_rest() {
-    if !harness::unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let a = sleeper(
         Cmd::tool("nsrun")
@@ -1127,8 +1101,8 @@ fn socket_held_network_namespace_is_found() {
     let r = rows(&["-l", "-o", "NS,ONS", "-t", "net"]);
     assert_eq!(row(&r, ns)["ons"], ns_ino(None, "user"));
     drop(h);
-    if !harness::unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     let (h, _fd, _sock, ns) =
         socket_holder(Cmd::new(PY).as_nobody().args(["-c", SOCKET_HOLDER, "user"]));

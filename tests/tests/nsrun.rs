@@ -3,35 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use harness::{bin, bin_for_nobody, ns_ino, skip, unprivileged_userns_works, Cmd, TempDir, KINDS};
-
-/// Print the inode of every namespace of the command, one `kind ino` per line.
-const SHOW_NS: &str = "for k in cgroup ipc mnt net pid time user uts; do echo $k $(stat -L -c %i /proc/self/ns/$k); done";
-
-fn parse_ns(out: &str) -> Vec<(String, u64)> {
-    out.lines()
-        .filter_map(|l| {
-            let (k, i) = l.split_once(' ')?;
-            Some((k.to_string(), i.parse().ok()?))
-        })
-        .collect()
-}
-
-fn rootless() -> bool {
-    if unprivileged_userns_works() {
-        return true;
-    }
-    skip("unprivileged user namespaces are not available");
-    false
-}
-
-fn root() -> bool {
-    if harness::is_root() {
-        return true;
-    }
-    skip("needs root");
-    false
-}
+use harness::{
+    bin, bin_for_nobody, need_root, need_rootless, ns_ino, parse_ns, skip, Cmd, TempDir, KINDS,
+    PRINT_NS,
+};
 
 /// The flags and the kinds they create (user namespace mapped with -r when rootless).
 const FLAGS: [(&str, &str); 8] = [
@@ -51,7 +26,7 @@ fn check_kinds(nobody: bool) {
         if nobody {
             c = c.as_nobody().arg("-r");
         }
-        let out = c.args([flag, "sh", "-c", SHOW_NS]).run();
+        let out = c.args([flag, "sh", "-c", PRINT_NS]).run();
         out.ok();
         let got = parse_ns(&out.stdout);
         assert_eq!(got.len(), KINDS.len(), "{out:?}");
@@ -72,21 +47,21 @@ fn check_kinds(nobody: bool) {
 
 #[test]
 fn each_kind_new_and_the_rest_unchanged() {
-    if root() {
+    if need_root() {
         check_kinds(false);
     }
 }
 
 #[test]
 fn each_kind_rootless() {
-    if rootless() {
+    if need_rootless() {
         check_kinds(true);
     }
 }
 
 #[test]
 fn pid_namespace_runs_the_command_as_pid_1() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let out = Cmd::tool("nsrun")
@@ -112,7 +87,7 @@ fn pid_namespace_runs_the_command_as_pid_1() {
 
 #[test]
 fn mount_proc_shows_only_the_namespace() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let before = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
@@ -150,7 +125,7 @@ fn maps(c: Cmd) -> (String, String, String) {
 
 #[test]
 fn id_maps_as_root() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let nsrun = || Cmd::tool("nsrun");
@@ -205,7 +180,7 @@ fn nobody_has_subids() -> bool {
 
 #[test]
 fn id_maps_rootless() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let nsrun = || Cmd::tool("nsrun").as_nobody();
@@ -245,7 +220,7 @@ fn id_maps_rootless() {
 
 #[test]
 fn mapped_root_cannot_write_a_root_owned_host_file() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let dir = TempDir::new("nsrun-rootfile");
@@ -263,7 +238,7 @@ fn mapped_root_cannot_write_a_root_owned_host_file() {
 
 #[test]
 fn hostname_domainname_and_loopback() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
@@ -303,7 +278,7 @@ fn hostname_domainname_and_loopback() {
 
 #[test]
 fn info_fd_pid_file_and_ready_match_the_kernel() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let dir = TempDir::new("nsrun-info");
@@ -315,7 +290,7 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
     let d = dir.path().display();
     let script = format!(
         "exec {nsrun} -r -n -u -p --pid-file={d}/pid --info-fd=3 --ready-fd=4 \
-         sh -c '{SHOW_NS}; cp {d}/pid {d}/pid.seen; exec grep NSpid /proc/self/status' \
+         sh -c '{PRINT_NS}; cp {d}/pid {d}/pid.seen; exec grep NSpid /proc/self/status' \
          3>{d}/info 4>{d}/ready",
         nsrun = bin_for_nobody("nsrun").display()
     );
@@ -350,7 +325,7 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
     );
     assert!(obj["child-pidfs-inode"].as_u64().is_some(), "{info}");
     for kind in ["net", "uts", "pid", "user"] {
-        let ino = inside.iter().find(|(k, _)| k == kind).expect("kind").1;
+        let ino = inside[kind];
         assert_eq!(
             obj[&format!("{kind}-namespace")].as_u64(),
             Some(ino),
@@ -371,7 +346,7 @@ fn info_fd_pid_file_and_ready_match_the_kernel() {
 
 #[test]
 fn block_fd_holds_the_command_until_released() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("nsrun-block");
@@ -390,7 +365,7 @@ fn block_fd_holds_the_command_until_released() {
 
 #[test]
 fn exit_codes_and_signals_are_mirrored() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let nsrun = || Cmd::tool("nsrun").as_nobody();
@@ -419,7 +394,7 @@ fn exit_codes_and_signals_are_mirrored() {
 
 #[test]
 fn optional_argument_trap_gets_a_hint() {
-    if !root() {
+    if !need_root() {
         return;
     }
     Cmd::tool("nsrun")
@@ -432,7 +407,7 @@ fn optional_argument_trap_gets_a_hint() {
 
 #[test]
 fn timeout_kills_the_whole_pid_namespace() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let start = Instant::now();
@@ -481,7 +456,7 @@ fn wait_gone(pid: i32) -> bool {
 
 #[test]
 fn kill_child_dies_with_nsrun() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("nsrun-kill");
@@ -503,7 +478,7 @@ fn kill_child_dies_with_nsrun() {
 
 #[test]
 fn forward_signals_passes_sigterm_on() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let mut bg = Cmd::tool("nsrun")
@@ -518,7 +493,7 @@ fn forward_signals_passes_sigterm_on() {
 
 #[test]
 fn init_reaps_orphans_and_forwards_sigterm() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     // The orphan (a grandchild whose parent exits) is reparented to the init and reaped:
@@ -550,7 +525,7 @@ fn init_reaps_orphans_and_forwards_sigterm() {
 
 #[test]
 fn the_command_gets_no_fd_of_ours() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("nsrun-fds");
@@ -585,7 +560,7 @@ fn the_command_gets_no_fd_of_ours() {
 
 #[test]
 fn time_namespace_offsets() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let host: f64 = std::fs::read_to_string("/proc/uptime")
@@ -647,7 +622,7 @@ fn help_and_version() {
 
 #[test]
 fn keep_caps_setuid_setgid_root_wd_env() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let cap = |extra: &[&str]| {
@@ -702,7 +677,7 @@ fn keep_caps_setuid_setgid_root_wd_env() {
 
 #[test]
 fn binfmt_misc_instance() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let out = Cmd::tool("nsrun")
@@ -729,7 +704,7 @@ fn binfmt_misc_instance() {
 
 #[test]
 fn propagation_modes() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("nsrun-prop");
@@ -777,7 +752,7 @@ fn propagation_modes() {
 
 #[test]
 fn unshare_errors_explain_themselves() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     Cmd::tool("nsrun")
@@ -816,7 +791,7 @@ fn nobody_with_groups(prog: impl AsRef<std::ffi::OsStr>) -> Cmd {
 /// the command runs with them (unshare 2.38 fails there too, even without groups).
 #[test]
 fn setgid_drops_the_groups_or_says_why() {
-    if !rootless() {
+    if !need_rootless() {
         return;
     }
     let out = Cmd::tool("nsrun")
@@ -861,7 +836,7 @@ fn setgid_drops_the_groups_or_says_why() {
 /// ambient set): the command, uid 1, keeps the user namespace's capabilities.
 #[test]
 fn keep_caps_through_a_uid_change() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let run = |extra: &[&str]| {

@@ -3,47 +3,20 @@
 //! inodes and util-linux's nsenter / iproute2's `ip netns` entering what was persisted.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use harness::{mounts_under, processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
+use harness::{mounts_under, need_rootless, processes_mentioning, Cmd, Netns, TempDir};
 
 const UL_NSENTER: &str = "/usr/bin/nsenter";
 
 fn root() -> bool {
-    if harness::is_root() && Path::new(UL_NSENTER).is_file() && harness::have("ip") {
-        return true;
-    }
-    skip("needs root, util-linux nsenter and ip");
-    false
+    harness::need_root_and(&[UL_NSENTER, "ip"])
 }
 
 fn ino(path: &Path) -> u64 {
     std::fs::metadata(path)
         .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
         .ino()
-}
-
-/// Removes a named network namespace however the test ends.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        Netns(format!("nsrun-{tag}-{}", std::process::id()))
-    }
-    fn path(&self) -> PathBuf {
-        Path::new("/run/netns").join(&self.0)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(self.path())
-            .stderr(std::process::Stdio::null())
-            .status();
-        let _ = std::fs::remove_file(self.path());
-    }
 }
 
 #[test]
@@ -71,9 +44,9 @@ fn netns_name_works_with_ip_netns_and_nsenter() {
     if !root() {
         return;
     }
-    let ns = Netns::new("ipnetns");
+    let ns = Netns::new("nsrun-ipnetns");
     let out = Cmd::tool("nsrun")
-        .arg(format!("--netns={}", ns.0))
+        .arg(format!("--netns={}", ns.name()))
         .args(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])
         .run();
     out.ok();
@@ -91,9 +64,9 @@ fn netns_name_works_with_ip_netns_and_nsenter() {
         .expect("/run/netns is a mount point");
     assert!(run_netns.contains(" shared:"), "{run_netns}");
     let list = Cmd::new("ip").args(["netns", "list"]).run();
-    list.ok().stdout_has(&ns.0);
+    list.ok().stdout_has(ns.name());
     let out = Cmd::new("ip")
-        .args(["netns", "exec", &ns.0, "ip", "-o", "link", "show", "lo"])
+        .args(["netns", "exec", ns.name(), "ip", "-o", "link", "show", "lo"])
         .run();
     out.ok();
     assert!(out.stdout.contains(",UP"), "lo was brought up:{out:?}");
@@ -105,7 +78,7 @@ fn netns_name_works_with_ip_netns_and_nsenter() {
     assert_eq!(out.out().parse::<u64>().ok(), Some(inside));
     // The name is taken now: a second nsrun refuses, and leaves it alone.
     Cmd::tool("nsrun")
-        .arg(format!("--netns={}", ns.0))
+        .arg(format!("--netns={}", ns.name()))
         .arg("true")
         .run()
         .code_is(125)
@@ -157,7 +130,7 @@ fn persist_dir_holds_every_kind_created() {
 
 #[test]
 fn owner_owns_the_user_namespace() {
-    if !root() || !unprivileged_userns_works() {
+    if !root() || !need_rootless() {
         return;
     }
     let dir = TempDir::private_mount("nsrun-owner", 0o755);
@@ -299,8 +272,8 @@ fn bad_input_is_one_line_125_and_changes_nothing() {
     let left = processes_mentioning(&d.display().to_string());
     assert!(left.is_empty(), "processes of ours left: {left:?}");
 
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !need_rootless() {
+        return;
     }
     // Unmappable: ranges outside nobody's subordinate ids.
     bad(

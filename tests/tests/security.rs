@@ -13,7 +13,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::{mounts_under, skip, stress_scaled, Cmd, Output, TempDir};
+use harness::{mounts_under, stress_scaled, Cmd, Output, TempDir};
 use nix::fcntl::{Flock, FlockArg};
 
 /// The system's python (a `python3` earlier in root's PATH may sit where uid 65534 cannot
@@ -21,11 +21,7 @@ use nix::fcntl::{Flock, FlockArg};
 const PYTHON: &str = "/usr/bin/python3";
 
 fn root() -> bool {
-    if harness::is_root() && harness::have("setpriv") && Path::new(PYTHON).exists() {
-        return true;
-    }
-    skip("needs root, setpriv and /usr/bin/python3");
-    false
+    harness::need_root_and(&["setpriv", PYTHON])
 }
 
 /// The sysctls that would make the kernel refuse to follow a planted link or open a planted

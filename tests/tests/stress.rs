@@ -13,15 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use harness::{processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
-
-fn root() -> bool {
-    if harness::is_root() {
-        return true;
-    }
-    skip("needs root");
-    false
-}
+use harness::{need_root, processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
 
 fn scaled(full: usize, min: usize) -> usize {
     harness::stress_scaled(full, min)
@@ -125,7 +117,7 @@ fn run_parallel(total: usize, job: impl Fn(usize) -> Option<String> + Sync) -> (
 /// zombie child, no mount.
 #[test]
 fn concurrent_nsrun_runs() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let nobody = unprivileged_userns_works();
@@ -195,7 +187,7 @@ fn concurrent_nsrun_runs() {
 /// `--from`-free kinds by file. All exit 0; afterwards no nsenter process and no zombie.
 #[test]
 fn concurrent_nsenter_runs() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("stress-nsenter");
@@ -334,7 +326,7 @@ fn nsinit_under_a_storm_of_short_lived_children() {
 /// namespace: it neither hangs nor loses the exit status, and its fd count stays put.
 #[test]
 fn nsinit_under_a_signal_flood_while_its_child_exits() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("stress-nsinit-flood");

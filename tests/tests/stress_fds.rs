@@ -7,15 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{bin, skip, unprivileged_userns_works, Cmd, TempDir};
-
-fn root() -> bool {
-    if harness::is_root() {
-        return true;
-    }
-    skip("needs root");
-    false
-}
+use harness::{bin, need_root, skip, unprivileged_userns_works, Cmd, TempDir};
 
 fn fds(s: &str) -> Vec<u32> {
     let mut v: Vec<u32> = s
@@ -48,7 +40,7 @@ fn baseline() -> Vec<u32> {
 /// `--block-fd`, `--pid-file` and `--persist` in use: the command sees the baseline.
 #[test]
 fn nsrun_command_inherits_no_stray_fd() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let nobody = unprivileged_userns_works();
@@ -102,7 +94,7 @@ fn nsrun_command_inherits_no_stray_fd() {
 /// `--block-fd`), and its helper is gone once the command runs.
 #[test]
 fn nsrun_parent_fds_do_not_grow() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let dir = TempDir::new("fds-nsrun-parent");
@@ -234,7 +226,7 @@ fn nsinit_command_inherits_no_stray_fd() {
 /// `-r`/`-w` and `-c` (which open files of the target) in use.
 #[test]
 fn nsenter_command_inherits_no_stray_fd() {
-    if !root() {
+    if !need_root() {
         return;
     }
     let base = baseline();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::containers::poll;
-use harness::{ns_ino, Bg, Cmd, Output, KINDS, NOBODY};
+use harness::{children, ns_ino, parse_ns, Bg, Cmd, Output, KINDS, NOBODY, PRINT_NS};
 
 mod bwrap;
 mod netns;
@@ -27,15 +27,9 @@ mod readme;
 mod runc;
 mod shapes;
 
-/// The script that prints `KIND INODE` for each of its own namespaces.
-const PRINT_NS: &str =
-    "for k in cgroup ipc mnt net pid time user uts; do echo $k $(stat -L -c %i /proc/self/ns/$k); done";
-
 /// A name no other test process uses (for containers, machines, netns names).
 fn unique(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("nsutils-{tag}-{}-{n}", std::process::id())
+    harness::unique_name(&format!("nsutils-{tag}"))
 }
 
 /// One of our tools, as root or as uid 65534.
@@ -46,16 +40,6 @@ fn tool(name: &str, nobody: bool) -> Cmd {
     } else {
         c
     }
-}
-
-/// Parse `KIND INODE` lines.
-fn parse_ns(out: &str) -> BTreeMap<String, u64> {
-    out.lines()
-        .filter_map(|l| {
-            let (k, i) = l.split_once(' ')?;
-            Some((k.to_string(), i.trim().parse().ok()?))
-        })
-        .collect()
 }
 
 /// The namespaces of `pid` as the kernel shows them.
@@ -72,15 +56,6 @@ fn own_kinds(pid: i32) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|k| ns_ino(Some(pid), k) != ns_ino(None, k))
-        .collect()
-}
-
-/// The children of `pid`.
-fn children(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
         .collect()
 }
 
@@ -405,6 +380,7 @@ fn check_container(pid: i32, nobody: bool, want: Option<&str>) {
         .run();
     let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).expect("nsls -J");
     let rows = v["namespaces"].as_array().expect("namespaces");
+    let mut shown = Vec::new();
     for kind in own_kinds(pid) {
         let ino = ns_ino(Some(pid), kind);
         let row = rows
@@ -415,6 +391,40 @@ fn check_container(pid: i32, nobody: bool, want: Option<&str>) {
             continue; // a namespace shown with another process (podman's user namespace)
         }
         assert_eq!(row["container"].as_str(), want, "{kind}:{out:?}");
+        shown.push(ino);
+    }
+    if let Some(want) = want {
+        check_container_filter(nobody, want, &shown);
+    }
+}
+
+/// `nsls -Q "CONTAINER == 'WANT'"`, CONTAINER not shown, finds the namespaces `ours` (the
+/// container's, checked above) and only namespaces whose CONTAINER is `want`.
+fn check_container_filter(nobody: bool, want: &str, ours: &[u64]) {
+    let listing = |args: &[&str]| -> BTreeMap<u64, serde_json::Value> {
+        let out = tool("nsls", nobody).args(["-J", "-l"]).args(args).run();
+        let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).expect("nsls -J");
+        v["namespaces"]
+            .as_array()
+            .expect("namespaces")
+            .iter()
+            .filter_map(|r| Some((r["ns"].as_u64()?, r["container"].clone())))
+            .collect()
+    };
+    let filter = format!("CONTAINER == '{want}'");
+    let found = listing(&["-o", "NS,PID", "-Q", &filter]);
+    let all = listing(&["-o", "NS,CONTAINER"]);
+    for ns in ours {
+        assert!(
+            found.contains_key(ns),
+            "-Q {filter:?} misses {ns}: {found:?}"
+        );
+    }
+    for ns in found.keys() {
+        // A namespace made between the two listings is not in the second: nothing to say.
+        if let Some(c) = all.get(ns) {
+            assert_eq!(c.as_str(), Some(want), "-Q {filter:?} found {ns}");
+        }
     }
 }
 

@@ -2,17 +2,9 @@
 //! util-linux's `nsenter --net=/run/netns/NAME` and `ip netns exec` do, and nsls lists it
 //! with its NSFS path and NAME.
 
-use harness::{skip, Cmd};
+use harness::{skip, Cmd, Netns};
 
-use crate::{need_tools, tool, unique};
-
-/// `ip netns del NAME` on drop.
-struct Netns(String);
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Cmd::new("ip").args(["netns", "del", &self.0]).run();
-    }
-}
+use crate::{need_tools, tool};
 
 #[test]
 fn ip_netns_is_entered_and_listed() {
@@ -22,10 +14,9 @@ fn ip_netns_is_entered_and_listed() {
     if !harness::is_root() {
         return skip("ip netns add needs root");
     }
-    let name = unique("netns");
-    Cmd::new("ip").args(["netns", "add", &name]).run().ok();
-    let _guard = Netns(name.clone());
-    let path = format!("/run/netns/{name}");
+    let netns = Netns::add("nsutils-netns");
+    let name = netns.name();
+    let path = netns.path().display().to_string();
     let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).expect("netns file"));
     let stat = ["stat", "-L", "-c", "%i", "/proc/self/ns/net"];
     let ours = tool("nsenter", false)
@@ -37,7 +28,7 @@ fn ip_netns_is_entered_and_listed() {
         .args(stat)
         .run();
     let ipx = Cmd::new("ip")
-        .args(["netns", "exec", &name])
+        .args(["netns", "exec", name])
         .args(stat)
         .run();
     for out in [&ours, &ul, &ipx] {
@@ -54,5 +45,5 @@ fn ip_netns_is_entered_and_listed() {
         .find(|r| r["ns"].as_u64() == Some(ino))
         .unwrap_or_else(|| panic!("{name} not listed:{out:?}"));
     assert!(row["nsfs"].to_string().contains(&path), "{out:?}");
-    assert_eq!(row["name"], name.as_str(), "{out:?}");
+    assert_eq!(row["name"], name, "{out:?}");
 }

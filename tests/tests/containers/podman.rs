@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::containers::{need, Image, Podman};
-use harness::{skip, unprivileged_userns_works};
+use harness::skip;
 
 use crate::{check_container, check_container_entered, check_no_zombie, descendant_named, unique};
 
@@ -20,8 +20,7 @@ pub const CATATONIT: &str = "/usr/libexec/podman/catatonit";
 
 /// Whether rootless podman can run here; otherwise a skip saying what is missing.
 pub fn rootless_ready() -> bool {
-    if !unprivileged_userns_works() {
-        skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
         return false;
     }
     let subids = ["/etc/subuid", "/etc/subgid"].iter().all(|f| {

@@ -1,9 +1,10 @@
-//! The README's "With containers" blocks, run as they are written: each `sh` block is a
-//! script run by `sh -e`, with our `nsenter`, `nsls` and the static nsinit (as
-//! `nsinit-static`) first in `PATH`; the `dockerfile` block is the `Containerfile` the
-//! build block builds. The environment gives what the README takes as given: podman
-//! configured for this machine (through `CONTAINERS_CONF`), the image as `busybox`, a runc
-//! bundle in the current directory, `$rootfs`.
+//! The container examples as they are written — the podman block of the README's "With
+//! containers" and every block of docs/containers.md: each `sh` block is a script run by
+//! `sh -e`, with our `nsenter`, `nsls` and the static nsinit (as `nsinit-static`) first in
+//! `PATH`; the `dockerfile` block is the `Containerfile` the build block builds. The
+//! environment gives what the examples take as given: podman configured for this machine
+//! (through `CONTAINERS_CONF`), the image as `busybox`, a runc bundle in the current
+//! directory, `$rootfs`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,17 +14,11 @@ use harness::{bin, bin_for_nobody, skip, Cmd, Output, TempDir};
 use crate::podman::{rootless_ready, IMAGE};
 use crate::unique;
 
-/// The fenced blocks of the README's `## With containers` section: (language, text).
-fn blocks() -> Vec<(String, String)> {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let text = std::fs::read_to_string(readme).expect("README.md");
-    let section = text
-        .split("\n## ")
-        .find(|s| s.starts_with("With containers\n"))
-        .expect("a '## With containers' section in README.md");
+/// The fenced blocks of `text`: (language, text).
+fn fenced(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut current: Option<(String, String)> = None;
-    for line in section.lines() {
+    for line in text.lines() {
         match (line.strip_prefix("```"), current.take()) {
             (Some(lang), None) => current = Some((lang.to_string(), String::new())),
             (Some(_), Some(block)) => out.push(block),
@@ -38,12 +33,30 @@ fn blocks() -> Vec<(String, String)> {
     out
 }
 
+/// The container examples: the fenced blocks of the README's `## With containers` section
+/// and of docs/containers.md.
+fn blocks() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read =
+        |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let readme = read("README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("With containers\n"))
+        .expect("a '## With containers' section in README.md");
+    let mut out = fenced(section);
+    out.extend(fenced(&read("docs/containers.md")));
+    out
+}
+
 /// The block whose first line mentions `tag`.
 fn block(lang: &str, tag: &str) -> String {
     blocks()
         .into_iter()
         .find(|(l, b)| l == lang && b.lines().next().is_some_and(|f| f.contains(tag)))
-        .unwrap_or_else(|| panic!("no {lang} block starting with a line about {tag} in the README"))
+        .unwrap_or_else(|| {
+            panic!("no {lang} block starting with a line about {tag} in README.md or docs/containers.md")
+        })
         .1
 }
 
@@ -157,7 +170,7 @@ fn readme_podman_rootless() {
     }
 }
 
-/// Kills the README's runc container by its pid file if the script left it behind.
+/// Kills the example's runc container by its pid file if the script left it behind.
 struct PidFileGuard(PathBuf);
 impl Drop for PidFileGuard {
     fn drop(&mut self) {
@@ -179,13 +192,13 @@ fn readme_runc() {
         return;
     }
     if !harness::is_root() {
-        return skip("the README's runc block runs as root");
+        return skip("the runc example runs as root");
     }
     let runc = Runc::new(false);
     let bundle = runc.bundle(&unique("readme"), &["/sbin/nsinit", "--", "sleep", "1000"]);
     let _guard = PidFileGuard(bundle.join("web.pid"));
     let tools = tools_dir(false);
-    // The README's runc uses runc's default state directory, /run/runc, where the name
+    // The runc example uses runc's default state directory, /run/runc, where the name
     // `web` is global: the block runs in a mount namespace with a private one.
     let private_state =
         "mkdir -p /run/runc && mount -t tmpfs nsutils-test /run/runc && exec sh \"$@\"";

@@ -4,9 +4,10 @@
 //! by its maker (and, for a rootless one, by root too), side by side with util-linux's
 //! nsenter on the same target: both land in the target's namespaces (the kernel's inodes).
 
-use harness::{bin, skip, unprivileged_userns_works, Cmd, KINDS, NOBODY};
+use harness::{bin, skip, Cmd, KINDS, NOBODY};
 
-use crate::{kernel_ns, own_kinds, parse_ns, started, tool, PRINT_NS};
+use crate::{kernel_ns, own_kinds, started, tool};
+use harness::{parse_ns, PRINT_NS};
 
 /// How a shape is made.
 struct Shape {
@@ -135,8 +136,8 @@ fn every_shape_is_entered_by_its_maker_and_by_root() {
     if !harness::is_root() {
         return skip("needs root");
     }
-    if !unprivileged_userns_works() {
-        return skip("unprivileged user namespaces are not available");
+    if !harness::need_rootless() {
+        return;
     }
     if !crate::need_tools(&[("unshare", "util-linux"), ("bwrap", "bubblewrap")]) {
         return;
