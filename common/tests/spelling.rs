@@ -35,7 +35,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/proc/PID/cgroup, the process's cgroup file, not its namespace",
     ),
     (
-        "common/src/reaper.rs",
+        "common/src/reaper/signals.rs",
         "\"pid\"",
         "a log line's word for a process id",
     ),

@@ -1,5 +1,8 @@
-//! What the user typed: the flags of tini, dumb-init and catatonit plus nsinit's own, their
-//! environment-variable twins, and the checks that need no syscall.
+//! What the user typed: the flags of tini, dumb-init and catatonit plus nsinit's own — clap's
+//! definition, the one source of truth (`crate::fast` parses the everyday command lines
+//! without building it, held to it by tests) — and [`Cli::resolve`], which merges them with
+//! their environment twins (`crate::env`) into the init loop's configuration, with the checks
+//! that need no syscall.
 //!
 //! Precedence: a flag on the command line, then `NSINIT_*`, then the anchors' own variables
 //! (`TINI_SUBREAPER`, `TINI_VERBOSITY`, `TINI_KILL_PROCESS_GROUP`, `DUMB_INIT_SETSID`).
@@ -13,6 +16,8 @@ use clap::{ArgAction, Parser, ValueEnum};
 use nsutils_common::cli::{parse_duration, parse_signal};
 use nsutils_common::reaper::{ExitOn, ReaperConfig, WaitMode};
 use nsutils_common::{Error, Result};
+
+use crate::env::{Env, Vars};
 
 /// The separator between several commands.
 pub const SEPARATOR: &str = ":::";
@@ -193,188 +198,67 @@ pub enum Action {
     Run(Box<ReaperConfig>, Vec<Vec<OsString>>),
 }
 
-/// A boolean environment variable of ours: 1/true/yes/on, 0/false/no/off/empty.
-fn env_bool(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>> {
-    let Some(v) = env(name) else {
-        return Ok(None);
-    };
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(Some(true)),
-        "" | "0" | "false" | "no" | "off" => Ok(Some(false)),
-        _ => Err(Error::msg(format!(
-            "invalid {name} '{v}': expected 1 or 0 (true/false, yes/no, on/off)"
-        ))),
+/// Pause mode takes no command; without it, a command is needed.
+fn check_pause(commands: &[Vec<OsString>], pause: bool) -> Result<()> {
+    if pause && !commands.is_empty() {
+        return Err(Error::msg("--pause takes no command")
+            .hint("drop the command, or drop --pause (and NSINIT_PAUSE)"));
     }
-}
-
-/// A value of ours from the environment, parsed with the same parser as its flag.
-fn env_parse<T>(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    parse: impl Fn(&str) -> std::result::Result<T, String>,
-) -> Result<Option<T>> {
-    match env(name) {
-        None => Ok(None),
-        Some(v) => parse(&v)
-            .map(Some)
-            .map_err(|e| Error::msg(format!("{name}: {e}"))),
+    if !pause && commands.is_empty() {
+        return Err(Error::msg("no command given")
+            .hint("nsinit [OPTIONS] -- COMMAND [ARGS]…, or --pause to only reap"));
     }
-}
-
-/// A comma- or space-separated list from the environment.
-fn env_list<T>(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    parse: impl Fn(&str) -> std::result::Result<T, String>,
-) -> Result<Vec<T>> {
-    let Some(v) = env(name) else {
-        return Ok(Vec::new());
-    };
-    v.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(|s| parse(s).map_err(|e| Error::msg(format!("{name}: {e}"))))
-        .collect()
-}
-
-/// glibc's `atoi`, as tini reads TINI_VERBOSITY: leading white space, an optional sign, the
-/// digits up to the first other character (0 when there are none), saturated to a `long` as
-/// `strtol` does, then truncated to an `int`.
-fn atoi(s: &str) -> i32 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    // Truncated, as glibc's atoi is (int) strtol(s, NULL, 10).
-    (if neg { -n } else { n }) as i32
-}
-
-fn parse_code(s: &str) -> std::result::Result<u8, String> {
-    s.trim()
-        .parse::<u8>()
-        .map_err(|_| format!("invalid exit code '{s}': expected 0 to 255"))
-}
-
-fn value_enum<T: ValueEnum>(s: &str) -> std::result::Result<T, String> {
-    T::from_str(s.trim(), true).map_err(|_| {
-        let names: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        format!("invalid value '{s}': expected one of {}", names.join(", "))
-    })
+    Ok(())
 }
 
 impl Cli {
     /// Merge the environment (read through `env`, so tests need not touch the process's)
-    /// and check what clap cannot.
-    pub fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Action> {
+    /// and check what clap cannot. A flag wins over its environment twins.
+    pub fn resolve(mut self, env: Vars) -> Result<Action> {
         if self.license {
             return Ok(Action::License);
         }
-        // Validate every variable even when its flag wins: a typo should not hide.
-        let e_subreaper = env_bool(env, "NSINIT_SUBREAPER")?;
-        let e_pdeath = env_parse(env, "NSINIT_PDEATHSIG", parse_signal)?;
-        let e_verb = env_parse(env, "NSINIT_VERBOSITY", |s| {
-            s.trim()
-                .parse::<u8>()
-                .map_err(|_| format!("invalid verbosity '{s}': expected a number"))
-        })?;
-        // tini reads its variables without validating them: TINI_VERBOSITY with atoi(3)
-        // into an unsigned int (so -1 is the most verbose), the other two by being set at
-        // all (TINI_SUBREAPER=0 is on).
-        let tini_verb = env("TINI_VERBOSITY").map(|s| atoi(&s) as u32);
-        let e_warn = env_bool(env, "NSINIT_WARN_ON_REAP")?;
-        let e_pgrp = env_bool(env, "NSINIT_KILL_PROCESS_GROUP")?;
-        let e_remap = env_list(env, "NSINIT_REMAP_EXIT", parse_code)?;
-        let e_rewrite = env_list(env, "NSINIT_REWRITE", parse_rewrite)?;
-        let e_single = env_bool(env, "NSINIT_SINGLE_CHILD")?;
-        let e_setsid = env_bool(env, "NSINIT_SETSID")?;
-        // dumb-init: "0" is off, any other value on (`yes`, empty and ` 0` included).
-        let dumb_setsid = env("DUMB_INIT_SETSID").map(|v| v != "0");
-        let e_pause = env_bool(env, "NSINIT_PAUSE")?;
-        let e_grace = env_parse(env, "NSINIT_GRACE", parse_duration)?;
-        let e_exit_grace = env_parse(env, "NSINIT_EXIT_GRACE", parse_duration)?;
-        let e_wait = env_parse(env, "NSINIT_WAIT", value_enum::<WaitArg>)?;
-        let e_exit_on = env_parse(env, "NSINIT_EXIT_ON", value_enum::<ExitOnArg>)?;
-        let e_pid_file = env("NSINIT_PID_FILE").filter(|s| !s.is_empty());
+        let env = Env::read(env)?;
+        let commands = split_commands(std::mem::take(&mut self.command))?;
+        check_pause(&commands, self.pause || env.pause)?;
+        Ok(Action::Run(Box::new(self.config(env)), commands))
+    }
 
-        // -s is redundant (nsinit always becomes a subreaper when not PID 1); parsed anyway.
-        let _ = self.subreaper || e_subreaper.unwrap_or(false) || env("TINI_SUBREAPER").is_some();
-
-        let setsid = if self.setsid {
-            true
-        } else if self.single_child {
-            false
-        } else if let Some(v) = e_setsid {
-            v
-        } else if e_single == Some(true) {
-            false
-        } else {
-            dumb_setsid.unwrap_or(false)
-        };
-        let pause = self.pause || e_pause.unwrap_or(false);
-        let commands = split_commands(self.command)?;
-        if pause && !commands.is_empty() {
-            return Err(Error::msg("--pause takes no command")
-                .hint("drop the command, or drop --pause (and NSINIT_PAUSE)"));
-        }
-        if !pause && commands.is_empty() {
-            return Err(Error::msg("no command given")
-                .hint("nsinit [OPTIONS] -- COMMAND [ARGS]…, or --pause to only reap"));
-        }
-        let verbosity = if self.verbose > 0 {
-            self.verbose
-        } else {
-            // tini's levels start at 1 (warnings), nsinit's at 0 (quiet).
-            e_verb
-                .or(tini_verb.map(|v| u8::try_from(v.max(1) - 1).unwrap_or(u8::MAX)))
-                .unwrap_or(0)
-        };
-        let mut remap = e_remap;
-        remap.extend(self.remap_exit);
-        let mut rewrite = e_rewrite;
-        rewrite.extend(self.rewrite);
-        let wait = match self.wait.or(e_wait) {
-            Some(WaitArg::All) => WaitMode::All,
-            Some(WaitArg::Main) | None => WaitMode::Main,
-        };
-        let exit_on = match self.exit_on.or(e_exit_on) {
-            Some(ExitOnArg::First) => ExitOn::First,
-            Some(ExitOnArg::All) => ExitOn::All,
-            Some(ExitOnArg::Main) | None => ExitOn::Main,
-        };
-        let cfg = ReaperConfig {
-            grace: self
-                .grace
-                .or(e_grace)
-                .unwrap_or(ReaperConfig::default().grace),
+    /// The init loop's configuration: each flag, else its twins, else the default. The
+    /// repeatable options add up, the environment's first.
+    fn config(self, env: Env) -> ReaperConfig {
+        let default = ReaperConfig::default();
+        ReaperConfig {
+            grace: self.grace.or(env.grace).unwrap_or(default.grace),
             exit_grace: self
                 .exit_grace
-                .or(e_exit_grace)
-                .unwrap_or(ReaperConfig::default().exit_grace),
-            wait,
-            exit_on,
-            process_group: self.process_group
-                || e_pgrp.unwrap_or(false)
-                || env("TINI_KILL_PROCESS_GROUP").is_some(),
-            setsid,
-            rewrite,
-            success_codes: remap,
-            parent_death_signal: self.pdeathsig.or(e_pdeath),
-            verbosity,
-            log_reaped: self.warn_on_reap || e_warn.unwrap_or(false),
-            pid_file: self.pid_file.or(e_pid_file.map(PathBuf::from)),
-            ..ReaperConfig::default()
-        };
-        Ok(Action::Run(Box::new(cfg), commands))
+                .or(env.exit_grace)
+                .unwrap_or(default.exit_grace),
+            wait: match self.wait.or(env.wait) {
+                Some(WaitArg::All) => WaitMode::All,
+                Some(WaitArg::Main) | None => WaitMode::Main,
+            },
+            exit_on: match self.exit_on.or(env.exit_on) {
+                Some(ExitOnArg::First) => ExitOn::First,
+                Some(ExitOnArg::All) => ExitOn::All,
+                Some(ExitOnArg::Main) | None => ExitOn::Main,
+            },
+            process_group: self.process_group || env.process_group,
+            // --setsid and --single-child are exclusive (clap says so).
+            setsid: self.setsid || (!self.single_child && env.setsid.unwrap_or(false)),
+            rewrite: [env.rewrite, self.rewrite].concat(),
+            success_codes: [env.remap_exit, self.remap_exit].concat(),
+            parent_death_signal: self.pdeathsig.or(env.pdeathsig),
+            verbosity: match self.verbose {
+                0 => env.verbosity.unwrap_or(0),
+                n => n,
+            },
+            log_reaped: self.warn_on_reap || env.warn_on_reap,
+            pid_file: self.pid_file.or(env.pid_file),
+            // -s and its twins change nothing: nsinit always becomes a subreaper when it is
+            // not PID 1 (accepted for tini).
+            ..default
+        }
     }
 }
 
@@ -569,9 +453,6 @@ mod tests {
             let (c, _) = cfg(&["x"], &[("TINI_VERBOSITY", v)]);
             assert_eq!(c.verbosity, level, "{v:?}");
         }
-        assert_eq!(atoi("99999999999999999999999"), -1);
-        assert_eq!(atoi("4294967298"), 2);
-        assert_eq!(atoi("\t+7 "), 7);
         // Bad values are errors, named.
         for (k, v) in [
             ("NSINIT_GRACE", "soon"),
@@ -582,6 +463,84 @@ mod tests {
         ] {
             let e = resolve(&["x"], &[(k, v)]).expect_err(k);
             assert!(e.to_string().contains(k), "{e}");
+        }
+    }
+
+    /// Each option's `[env: …]` in `--help` names the variables the code reads for it, and
+    /// each of them means what the flag means.
+    #[test]
+    fn environment_twins_are_the_help_s() {
+        use clap::CommandFactory;
+        use std::cell::RefCell;
+        use std::collections::BTreeSet;
+        // (option, flag, variable, value): the variable set as the value is the flag.
+        let twins: &[(&str, &[&str], &str, &str)] = &[
+            ("subreaper", &["-s"], "NSINIT_SUBREAPER", "1"),
+            ("subreaper", &["-s"], "TINI_SUBREAPER", "0"),
+            ("pdeathsig", &["-p", "TERM"], "NSINIT_PDEATHSIG", "TERM"),
+            ("verbose", &["-vv"], "NSINIT_VERBOSITY", "2"),
+            ("verbose", &["-vv"], "TINI_VERBOSITY", "3"),
+            ("warn-on-reap", &["-w"], "NSINIT_WARN_ON_REAP", "on"),
+            ("process-group", &["-g"], "NSINIT_KILL_PROCESS_GROUP", "1"),
+            ("process-group", &["-g"], "TINI_KILL_PROCESS_GROUP", ""),
+            (
+                "remap-exit",
+                &["-e", "3", "-e4"],
+                "NSINIT_REMAP_EXIT",
+                "3,4",
+            ),
+            (
+                "rewrite",
+                &["-r15:2", "-r", "HUP:0"],
+                "NSINIT_REWRITE",
+                "TERM:INT 1:0",
+            ),
+            ("single-child", &["-c"], "NSINIT_SINGLE_CHILD", "1"),
+            ("single-child", &["-c"], "DUMB_INIT_SETSID", "0"),
+            ("setsid", &["--setsid"], "NSINIT_SETSID", "yes"),
+            ("setsid", &["--setsid"], "DUMB_INIT_SETSID", "1"),
+            ("pause", &["-P"], "NSINIT_PAUSE", "1"),
+            ("grace", &["--grace=2s"], "NSINIT_GRACE", "2s"),
+            (
+                "exit-grace",
+                &["--exit-grace", "0"],
+                "NSINIT_EXIT_GRACE",
+                "0",
+            ),
+            ("wait", &["--wait=all"], "NSINIT_WAIT", "all"),
+            ("exit-on", &["--exit-on=all"], "NSINIT_EXIT_ON", "all"),
+            ("pid-file", &["--pid-file=/p"], "NSINIT_PID_FILE", "/p"),
+        ];
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut documented = BTreeSet::new();
+        for a in cmd.get_arguments() {
+            let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+            let Some((_, rest)) = help.split_once("[env: ") else {
+                continue;
+            };
+            let list = rest.split(']').next().unwrap_or_default();
+            for var in list.split(", ") {
+                let name = var.split('=').next().unwrap_or_default();
+                documented.insert((a.get_long().unwrap_or_default(), name.to_string()));
+            }
+        }
+        let listed: BTreeSet<_> = twins.iter().map(|t| (t.0, t.2.to_string())).collect();
+        assert_eq!(documented, listed);
+        // Everything the code reads is documented.
+        let read = RefCell::new(BTreeSet::new());
+        Env::read(&|k| {
+            read.borrow_mut().insert(k.to_string());
+            None
+        })
+        .expect("empty environment");
+        let names: BTreeSet<String> = listed.into_iter().map(|t| t.1).collect();
+        assert_eq!(read.into_inner(), names);
+        for &(_, flag, var, val) in twins {
+            let cmd: &[&str] = if flag == ["-P"] { &[] } else { &["x"] };
+            let by_flag = cfg(&[flag, cmd].concat(), &[]);
+            let by_env = cfg(cmd, &[(var, val)]);
+            assert_eq!(format!("{by_flag:?}"), format!("{by_env:?}"), "{var}={val}");
         }
     }
 }

@@ -1,396 +1,248 @@
 //! The fast path of argument parsing: the everyday command lines, without clap.
 //!
 //! Building clap's `Command` touches a few hundred KB of code and heap, which is most of an
-//! init's resident memory. [`parse`] handles what an entry point usually says, abbreviated
-//! long options included, and returns `None` for anything else (help, version, licence, an
+//! init's resident memory. [`parse`] is a small getopt_long(3) reading [`OPTIONS`] — one row
+//! per option of [`Cli`]: its names, how it takes a value, and where the value goes — and
+//! returns `None` for anything it does not answer exactly as clap would (help, version, an
 //! error, an ambiguous abbreviation, a repeated value, `-p=9`): clap then parses and reports
-//! exactly as always. The unit tests check that whenever this answers, clap answers the same.
+//! as always.
+//!
+//! clap's definition is the source of truth. The unit tests hold the table to it: the same
+//! long and short names (aliases included), the same kind of value (`ArgAction`), the same
+//! conflicts; every abbreviation resolved as clap resolves it; and whenever this parser
+//! answers, clap answers the same `Cli` (also fuzzed: `fuzz/`, target `nsinit_args`).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use clap::ValueEnum;
 use nsutils_common::cli::{parse_duration, parse_signal};
 
 use crate::cli::{parse_rewrite, Cli, ExitOnArg, WaitArg, DUMB_INIT_LONGS};
 
-/// Every long option of [`Cli`], with clap's `--help` (a unit test checks the list against
-/// clap's).
-pub const LONGS: [&str; 18] = [
-    "subreaper",
-    "pdeathsig",
-    "verbose",
-    "warn-on-reap",
-    "process-group",
-    "remap-exit",
-    "rewrite",
-    "single-child",
-    "setsid",
-    "pause",
-    "grace",
-    "exit-grace",
-    "wait",
-    "exit-on",
-    "pid-file",
-    "license",
-    "version",
-    "help",
+/// How an option takes its value (clap's `ArgAction` for it), and where it goes in [`Cli`].
+#[derive(Debug, Clone, Copy)]
+pub enum Takes {
+    /// No value, at most once (`SetTrue`).
+    Flag(fn(&mut Cli) -> &mut bool),
+    /// No value, counted (`Count`).
+    Count(fn(&mut Cli) -> &mut u8),
+    /// One value, at most once (`Set`): parse and store it; `None` if clap refuses it.
+    Once(fn(&mut Cli, &str) -> Option<()>),
+    /// One value each time, repeatable (`Append`): parse and add it, or `None`.
+    Each(fn(&mut Cli, &str) -> Option<()>),
+    /// Only clap answers (`Help`, `Version`).
+    Clap,
+}
+
+impl Takes {
+    /// Whether the option takes a value.
+    pub fn value(self) -> bool {
+        matches!(self, Once(_) | Each(_))
+    }
+}
+
+/// One option of [`Cli`].
+#[derive(Debug)]
+pub struct Opt {
+    /// Its long name, without `--`.
+    pub long: &'static str,
+    /// Its short name, then its hidden short aliases.
+    pub shorts: &'static [char],
+    /// How it takes a value, and where it goes.
+    pub takes: Takes,
+}
+
+use Takes::{Clap, Count, Each, Flag, Once};
+
+/// Store a parsed value, or `None` if the parser refused it.
+fn set<T, E>(slot: &mut Option<T>, parsed: std::result::Result<T, E>) -> Option<()> {
+    *slot = Some(parsed.ok()?);
+    Some(())
+}
+
+/// Add a parsed value, or `None` if the parser refused it.
+fn push<T, E>(list: &mut Vec<T>, parsed: std::result::Result<T, E>) -> Option<()> {
+    list.push(parsed.ok()?);
+    Some(())
+}
+
+/// A `--wait` or `--exit-on` value, as clap's `value_enum` reads it.
+fn choice<T: ValueEnum>(v: &str) -> std::result::Result<T, String> {
+    T::from_str(v, false)
+}
+
+/// Every option of [`Cli`], in `--help`'s order, with the value parsers clap uses.
+#[rustfmt::skip]
+pub const OPTIONS: [Opt; 18] = [
+    opt("subreaper",     &['s'],      Flag(|c| &mut c.subreaper)),
+    opt("pdeathsig",     &['p'],      Once(|c, v| set(&mut c.pdeathsig, parse_signal(v)))),
+    opt("verbose",       &['v'],      Count(|c| &mut c.verbose)),
+    opt("warn-on-reap",  &['w'],      Flag(|c| &mut c.warn_on_reap)),
+    opt("process-group", &['g'],      Flag(|c| &mut c.process_group)),
+    opt("remap-exit",    &['e'],      Each(|c, v| push(&mut c.remap_exit, v.parse()))),
+    opt("rewrite",       &['r'],      Each(|c, v| push(&mut c.rewrite, parse_rewrite(v)))),
+    opt("single-child",  &['c'],      Flag(|c| &mut c.single_child)),
+    opt("setsid",        &[],         Flag(|c| &mut c.setsid)),
+    opt("pause",         &['P'],      Flag(|c| &mut c.pause)),
+    opt("grace",         &[],         Once(|c, v| set(&mut c.grace, parse_duration(v)))),
+    opt("exit-grace",    &[],         Once(|c, v| set(&mut c.exit_grace, parse_duration(v)))),
+    opt("wait",          &[],         Once(|c, v| set(&mut c.wait, choice::<WaitArg>(v)))),
+    opt("exit-on",       &[],         Once(|c, v| set(&mut c.exit_on, choice::<ExitOnArg>(v)))),
+    opt("pid-file",      &[],         Once(|c, v| set(&mut c.pid_file, v.parse()))),
+    opt("license",       &['l', 'L'], Flag(|c| &mut c.license)),
+    opt("version",       &['V'],      Clap),
+    opt("help",          &['h'],      Clap),
 ];
 
-/// The long option `name` stands for, as getopt_long(3) reads it: itself, else the only
+/// A row of [`OPTIONS`].
+const fn opt(long: &'static str, shorts: &'static [char], takes: Takes) -> Opt {
+    Opt {
+        long,
+        shorts,
+        takes,
+    }
+}
+
+// [`Parser::given`] has a bit for each.
+const _: () = assert!(OPTIONS.len() <= 32);
+
+/// Options that may not be given together (clap's `conflicts_with`).
+pub const CONFLICTS: [(&str, &str); 1] = [("single-child", "setsid")];
+
+/// The option whose long name is `name` as getopt_long(3) reads it: itself, else the only
 /// option it is a prefix of, else dumb-init's choice ([`DUMB_INIT_LONGS`], as
 /// `nsutils_common::cli::abbreviations` makes clap read it). `None` when it names none or
 /// several.
-pub fn long_option(name: &str) -> Option<&'static str> {
-    if let Some(l) = LONGS.iter().find(|l| **l == name) {
-        return Some(l);
+pub fn long_option(name: &str) -> Option<usize> {
+    let index = |long: &str| OPTIONS.iter().position(|o| o.long == long);
+    if let Some(i) = index(name) {
+        return Some(i);
     }
-    let only = |list: &[&'static str]| {
-        let mut c = list.iter().filter(|l| l.starts_with(name));
-        c.next().filter(|_| c.next().is_none()).copied()
-    };
     if name.is_empty() {
         return None;
     }
-    only(&LONGS).or_else(|| only(&DUMB_INIT_LONGS))
+    only_prefixed(name, OPTIONS.iter().map(|o| o.long))
+        .or_else(|| only_prefixed(name, DUMB_INIT_LONGS.iter().copied()))
+        .and_then(index)
 }
 
-/// The value of an option: attached (`--grace=1s`, `-p9`) or the next argument, which must
-/// not look like an option.
-fn value(args: &[OsString], i: &mut usize, attached: Option<&str>) -> Option<String> {
-    if let Some(v) = attached {
-        return Some(v.to_string());
-    }
-    *i += 1;
-    let v = args.get(*i)?.to_str()?;
-    if v.starts_with('-') {
-        return None;
-    }
-    Some(v.to_string())
-}
-
-/// Set a flag that was not set yet (clap rejects a repeated flag).
-fn flag(set: &mut bool) -> Option<()> {
-    if *set {
-        return None;
-    }
-    *set = true;
-    Some(())
+/// The one name of `names` that begins with `prefix`, if only one does.
+fn only_prefixed<'a>(prefix: &str, mut names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let first = names.find(|l| l.starts_with(prefix))?;
+    names.all(|l| !l.starts_with(prefix)).then_some(first)
 }
 
 /// Parse the arguments (without the program name) the way clap would, or `None`.
 pub fn parse(args: &[OsString]) -> Option<Cli> {
-    let mut cli = Cli::default();
-    let mut seen: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].to_str()?;
+    let mut p = Parser {
+        cli: Cli::default(),
+        given: 0,
+        args,
+        i: 0,
+    };
+    while p.i < args.len() {
+        let a = args[p.i].to_str()?;
         if a == "--" {
-            cli.command = args[i + 1..].to_vec();
+            p.cli.command = args[p.i + 1..].to_vec();
             break;
         }
         if let Some(long) = a.strip_prefix("--") {
-            let (name, attached) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            self::long(
-                &mut cli,
-                &mut seen,
-                long_option(name)?,
-                args,
-                &mut i,
-                attached,
-            )?;
+            p.long(long)?;
         } else if let Some(shorts) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
-            short(&mut cli, &mut seen, shorts, args, &mut i)?;
+            p.shorts(shorts)?;
         } else {
-            cli.command = args[i..].to_vec();
+            // Parsing stops at the first non-option: the command and its arguments.
+            p.cli.command = args[p.i..].to_vec();
             break;
         }
-        i += 1;
+        p.i += 1;
     }
-    if cli.single_child && cli.setsid {
+    let given = |long| long_option(long).is_some_and(|i| p.given & (1 << i) != 0);
+    if CONFLICTS.iter().any(|&(a, b)| given(a) && given(b)) {
         return None;
     }
-    Some(cli)
+    Some(p.cli)
 }
 
-/// Each option that takes one value may appear once (clap's rule for `Option<T>`).
-fn once<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> Option<()> {
-    if seen.contains(&name) {
-        return None;
-    }
-    seen.push(name);
-    Some(())
+/// The state of one [`parse`].
+struct Parser<'a> {
+    cli: Cli,
+    /// Bit `i`: [`OPTIONS`]`[i]` was given.
+    given: u32,
+    args: &'a [OsString],
+    /// The argument being read.
+    i: usize,
 }
 
-/// One long option, by its full name.
-fn long(
-    cli: &mut Cli,
-    seen: &mut Vec<&'static str>,
-    name: &'static str,
-    args: &[OsString],
-    i: &mut usize,
-    attached: Option<&str>,
-) -> Option<()> {
-    let no_value = |set: &mut bool| if attached.is_some() { None } else { flag(set) };
-    match name {
-        "subreaper" => no_value(&mut cli.subreaper)?,
-        "warn-on-reap" => no_value(&mut cli.warn_on_reap)?,
-        "process-group" => no_value(&mut cli.process_group)?,
-        "single-child" => no_value(&mut cli.single_child)?,
-        "setsid" => no_value(&mut cli.setsid)?,
-        "pause" => no_value(&mut cli.pause)?,
-        "verbose" if attached.is_none() => cli.verbose = cli.verbose.checked_add(1)?,
-        "remap-exit" => cli.remap_exit.push(value(args, i, attached)?.parse().ok()?),
-        "rewrite" => cli
-            .rewrite
-            .push(parse_rewrite(&value(args, i, attached)?).ok()?),
-        _ => {
-            // The options that take one value, once.
-            once(seen, if name == "pdeathsig" { "p" } else { name })?;
-            let v = value(args, i, attached)?;
-            match name {
-                "pdeathsig" => cli.pdeathsig = Some(parse_signal(&v).ok()?),
-                "grace" => cli.grace = Some(parse_duration(&v).ok()?),
-                "exit-grace" => cli.exit_grace = Some(parse_duration(&v).ok()?),
-                "wait" => cli.wait = Some(WaitArg::from_str(&v, false).ok()?),
-                "exit-on" => cli.exit_on = Some(ExitOnArg::from_str(&v, false).ok()?),
-                "pid-file" if !v.is_empty() => cli.pid_file = Some(PathBuf::from(v)),
-                _ => return None,
-            }
+impl<'a> Parser<'a> {
+    /// `--name` or `--name=value` (`long` without the dashes).
+    fn long(&mut self, long: &'a str) -> Option<()> {
+        let (name, attached) = match long.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (long, None),
+        };
+        let i = long_option(name)?;
+        if attached.is_some() && !OPTIONS[i].takes.value() {
+            return None;
         }
+        self.give(i, attached)
     }
-    Some(())
-}
 
-/// A group of short options (`-sv`, `-pTERM`, `-e 3`).
-fn short(
-    cli: &mut Cli,
-    seen: &mut Vec<&'static str>,
-    shorts: &str,
-    args: &[OsString],
-    i: &mut usize,
-) -> Option<()> {
-    for (pos, c) in shorts.char_indices() {
-        let rest = &shorts[pos + c.len_utf8()..];
-        let attached = (!rest.is_empty()).then_some(rest);
-        match c {
-            's' => flag(&mut cli.subreaper)?,
-            'w' => flag(&mut cli.warn_on_reap)?,
-            'g' => flag(&mut cli.process_group)?,
-            'c' => flag(&mut cli.single_child)?,
-            'P' => flag(&mut cli.pause)?,
-            'v' => cli.verbose = cli.verbose.checked_add(1)?,
-            'p' | 'e' | 'r' => {
-                if attached.is_some_and(|r| r.starts_with('=')) {
+    /// A group of short options (`-sv`, `-pTERM`, `-e 3`): flags, then at most one option
+    /// that takes the rest of the group, or else the next argument, as its value.
+    fn shorts(&mut self, group: &'a str) -> Option<()> {
+        for (pos, c) in group.char_indices() {
+            let i = OPTIONS.iter().position(|o| o.shorts.contains(&c))?;
+            if OPTIONS[i].takes.value() {
+                let rest = &group[pos + c.len_utf8()..];
+                if rest.starts_with('=') {
                     return None;
                 }
-                let v = value(args, i, attached)?;
-                match c {
-                    'p' => {
-                        once(seen, "p")?;
-                        cli.pdeathsig = Some(parse_signal(&v).ok()?);
-                    }
-                    'e' => cli.remap_exit.push(v.parse().ok()?),
-                    _ => cli.rewrite.push(parse_rewrite(&v).ok()?),
-                }
-                return Some(());
+                return self.give(i, Some(rest).filter(|r| !r.is_empty()));
             }
-            _ => return None,
+            self.give(i, None)?;
+        }
+        Some(())
+    }
+
+    /// Option `i` is given, with its value if attached to it.
+    fn give(&mut self, i: usize, attached: Option<&'a str>) -> Option<()> {
+        let again = self.given & (1 << i) != 0;
+        self.given |= 1 << i;
+        let cli = &mut self.cli;
+        match OPTIONS[i].takes {
+            Flag(_) | Once(_) if again => None,
+            Flag(field) => {
+                *field(cli) = true;
+                Some(())
+            }
+            Count(field) => {
+                let n = field(cli);
+                *n = n.checked_add(1)?;
+                Some(())
+            }
+            Once(store) | Each(store) => {
+                let value = match attached {
+                    Some(v) => v,
+                    None => self.next_value()?,
+                };
+                // clap's value parsers refuse an empty value (PathBuf's too): its message.
+                if value.is_empty() {
+                    return None;
+                }
+                store(&mut self.cli, value)
+            }
+            Clap => None,
         }
     }
-    Some(())
+
+    /// The next argument as a value, unless it looks like an option.
+    fn next_value(&mut self) -> Option<&'a str> {
+        self.i += 1;
+        let v = self.args.get(self.i)?.to_str()?;
+        (!v.starts_with('-')).then_some(v)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::{CommandFactory, FromArgMatches};
-
-    /// What the clap path makes of `args`: the tool's full definition, abbreviations included.
-    fn clap(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
-        let m = crate::command()
-            .try_get_matches_from(std::iter::once("nsinit").chain(args.iter().copied()))?;
-        Cli::from_arg_matches(&m)
-    }
-
-    fn fast(args: &[&str]) -> Option<Cli> {
-        let os: Vec<OsString> = args.iter().map(OsString::from).collect();
-        parse(&os)
-    }
-
-    /// Whenever the fast parser answers, clap answers the same.
-    fn agrees(args: &[&str]) -> bool {
-        let clap = clap(args);
-        match fast(args) {
-            Some(f) => {
-                let c = clap.unwrap_or_else(|e| panic!("{args:?}: fast ok, clap: {e}"));
-                assert_eq!(format!("{f:?}"), format!("{c:?}"), "{args:?}");
-                true
-            }
-            None => false,
-        }
-    }
-
-    #[test]
-    fn fast_parser_agrees_with_clap() {
-        let corpus: &[&[&str]] = &[
-            &["true"],
-            &["--", "true"],
-            &["--", "echo", "-l", "--", "x"],
-            &["echo", "-l", "-v"],
-            &["-s", "-v", "-w", "-g", "--", "x"],
-            &["-swgv", "x"],
-            &["-vvv", "x"],
-            &["-v", "-v", "--verbose", "x"],
-            &["-p", "SIGKILL", "x"],
-            &["-pTERM", "x"],
-            &["-p=9", "x"],
-            &["--pdeathsig=9", "x"],
-            &["--pdeathsig", "usr1", "x"],
-            &["-p", "1", "-p", "2", "x"],
-            &["-p", "1", "--pdeath=2", "x"],
-            &[
-                "-e",
-                "3",
-                "-e143",
-                "--remap-exit=4",
-                "--remap-exit",
-                "5",
-                "x",
-            ],
-            &["-e", "256", "x"],
-            &[
-                "-r",
-                "TERM:INT",
-                "-r15:0",
-                "--rewrite=HUP:0",
-                "--rewrite",
-                "1:2",
-                "x",
-            ],
-            &["-r", "TERM", "x"],
-            &["-c", "x"],
-            &["--single-child", "x"],
-            &["--setsid", "x"],
-            &["-c", "--setsid", "x"],
-            &["-P"],
-            &["--pause"],
-            &["-P", "x"],
-            &["--grace=500ms", "x"],
-            &["--grace", "10s", "x"],
-            &["--grace", "soon", "x"],
-            &["--grace=1s", "--grace=2s", "x"],
-            &["--exit-grace=0", "--grace=2s", "x"],
-            &["--exit-grace", "1s", "--exit-g=2s", "x"],
-            &["--wait=all", "--exit-on=first", "a", ":::", "b"],
-            &["--wait", "main", "--exit-on", "all", "--", "a", ":::", "b"],
-            &["--wait=ALL", "x"],
-            &["--exit-on=last", "x"],
-            &["--pid-file=/run/p", "x"],
-            &["--pid-file", "/run/p", "x"],
-            &["--pid-file=", "x"],
-            &["-s", "-s", "x"],
-            &["--setsid", "--setsid", "x"],
-            &["--bogus", "x"],
-            &["-Z", "x"],
-            &["-h"],
-            &["--help"],
-            &["-V"],
-            &["--version"],
-            &["-l"],
-            &["-L"],
-            &["--license"],
-            &["-", "x"],
-            &["-p"],
-            &["-e"],
-            &["--grace"],
-            &["-p", "-9", "x"],
-            &["--verbose=2", "x"],
-            &["--setsid=1", "x"],
-            // Abbreviations.
-            &["--proc", "--sub", "--warn", "--gr=1s", "x"],
-            &["--s", "--re", "TERM:INT", "x"],
-            &["--r=1:2", "--rem", "3", "x"],
-            &["--se", "--pa"],
-            &["--exit", "all", "x"],
-            &["--v", "x"],
-            &["--ver", "x"],
-            &["--verb", "--verbo", "x"],
-            &["--=x", "x"],
-            &[],
-        ];
-        let used = corpus.iter().filter(|a| agrees(a)).count();
-        assert!(used >= 30, "the fast path answered only {used} cases");
-        // The everyday forms never need clap.
-        for args in [
-            &["--", "x"][..],
-            &["-g", "x"],
-            &["--grace=2s", "--", "x"],
-            &["-P"],
-            &["--proc", "--single", "x"],
-        ] {
-            assert!(fast(args).is_some(), "{args:?}");
-        }
-    }
-
-    /// Every prefix of every long option means the same to both parsers, and getopt_long's
-    /// rule holds: a prefix of one option only is that option, a prefix of several is none,
-    /// except where dumb-init's options decide.
-    #[test]
-    fn abbreviations_agree_with_clap() {
-        let values = |l: &str| match l {
-            "pdeathsig" => Some("TERM"),
-            "remap-exit" => Some("3"),
-            "rewrite" => Some("TERM:INT"),
-            "grace" | "exit-grace" => Some("1s"),
-            "wait" => Some("all"),
-            "exit-on" => Some("first"),
-            "pid-file" => Some("/p"),
-            _ => None,
-        };
-        for l in LONGS {
-            for end in 1..=l.len() {
-                let p = &l[..end];
-                let word = format!("--{p}");
-                let owners: Vec<&str> =
-                    LONGS.iter().copied().filter(|o| o.starts_with(p)).collect();
-                let expect = if owners.len() == 1 || LONGS.contains(&p) {
-                    Some(if LONGS.contains(&p) { p } else { owners[0] })
-                } else {
-                    match p {
-                        "s" => Some("single-child"),
-                        "r" | "re" => Some("rewrite"),
-                        _ => None,
-                    }
-                };
-                assert_eq!(long_option(p), expect, "{word}");
-                let mut args = vec![word.as_str()];
-                args.extend(expect.and_then(values));
-                args.push("x");
-                agrees(&args);
-                match expect {
-                    Some("help" | "version" | "license") | None => {}
-                    Some(_) => assert!(clap(&args).is_ok(), "{args:?}"),
-                }
-                if expect.is_none() {
-                    assert!(clap(&args).is_err(), "{args:?} is ambiguous");
-                }
-            }
-        }
-    }
-
-    /// [`LONGS`] is clap's list of long options.
-    #[test]
-    fn longs_are_clap_s() {
-        let mut cmd = Cli::command();
-        cmd.build();
-        let mut theirs: Vec<&str> = cmd.get_arguments().filter_map(|a| a.get_long()).collect();
-        let mut ours = LONGS.to_vec();
-        theirs.sort_unstable();
-        ours.sort_unstable();
-        assert_eq!(ours, theirs);
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! nsinit: a PID 1 for a PID namespace or container, or a child subreaper anywhere else.
 //!
-//! A superset of tini, dumb-init and catatonit: their flags ([`cli`]), and the init loop of
+//! A superset of tini, dumb-init and catatonit: their flags ([`cli`], parsed without clap on
+//! the everyday paths by [`fast`]) and environment variables ([`mod@env`]), and the init loop of
 //! [`nsutils_common::reaper`] (zero idle wake-ups, every signal forwarded, grace-period
 //! shutdown, several commands). [`run`] turns what the user typed into that loop's
 //! configuration.
@@ -8,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod env;
 pub mod fast;
 pub mod run;
 

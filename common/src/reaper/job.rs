@@ -23,8 +23,19 @@ pub(super) fn is_job_stop(sig: i32) -> bool {
 /// when we were in the foreground. They are not forwarded (a SIGHUP would end the command):
 /// the kernel sends them in our name (SI_USER, our PID), and the loop never forwards what we
 /// sent ourselves.
-pub(super) fn release_terminal() {
+fn release_terminal() {
     let _ = sys::release_controlling_terminal(std::io::stdin().as_fd());
+}
+
+/// At start: with `setsid`, give up our controlling terminal ([`release_terminal`]) and
+/// keep no foreground; otherwise whether the main command is to get the terminal's
+/// foreground (`foreground` asked for, and ours to give).
+pub(super) fn foreground_at_start(foreground: bool, setsid: bool) -> bool {
+    if setsid {
+        release_terminal();
+        return false;
+    }
+    foreground && owns_terminal_foreground()
 }
 
 /// Whether stdin is our controlling terminal (tcgetpgrp fails with ENOTTY otherwise): a
@@ -39,7 +50,7 @@ fn has_controlling_terminal() -> bool {
 /// both groups may be invisible and both numbers 0. A zero-length read tells: the kernel
 /// fails it with EIO for a background group when SIGTTIN is blocked (as it is while the init
 /// runs) and returns 0 in the foreground, without reading anything.
-pub(super) fn owns_terminal_foreground() -> bool {
+fn owns_terminal_foreground() -> bool {
     let stdin = std::io::stdin();
     has_controlling_terminal() && nix::unistd::read(stdin.as_fd(), &mut []).is_ok()
 }
@@ -88,6 +99,17 @@ impl Init<'_> {
         // reports from before are stale: read them now, not as new stops.
         self.reap_with(false);
         self.give_terminal();
+    }
+
+    /// SIGCONT: `fg` continues our job with the terminal ours: hand it to the main command
+    /// before the command continues (so that it does not stop again on reading it), and
+    /// continue the whole group that the terminal stopped.
+    pub(super) fn on_continue(&mut self) {
+        self.give_terminal();
+        if let Some(main) = self.cmds.first().filter(|_| self.group_stopped) {
+            let _ = sys::kill(-main.pid, libc::SIGCONT);
+        }
+        self.group_stopped = false;
     }
 
     /// Hand the terminal's foreground to the main command, if we hold it and the command is
