@@ -15,9 +15,11 @@
 //! | [`exit`] | the exit-code table and `report` for every `main` |
 //! | [`error`] | the one error type |
 //! | [`cli`] | shared flags and value parsers |
+//! | [`creds`] | the command's groups, gid, uid and kept capabilities |
 //! | [`sys`] | the raw syscalls; the only module with `unsafe` |
 
 pub mod cli;
+pub mod creds;
 pub mod error;
 pub mod exit;
 pub mod idmap;

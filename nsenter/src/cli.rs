@@ -178,7 +178,7 @@ impl Cli {
     /// with neither a file nor a target.
     pub fn validate(&self) -> Result<()> {
         if self.target.is_none() {
-            let needs: [(bool, &str); 8] = [
+            let needs: &[(bool, &str)] = &[
                 (self.all, "--all"),
                 (matches!(self.root, Some(None)), "--root without DIR"),
                 (matches!(self.wd, Some(None)), "--wd without DIR"),

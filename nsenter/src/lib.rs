@@ -8,10 +8,12 @@
 //! | module | owns |
 //! |---|---|
 //! | `cli` | the options as typed, checks that need no syscall |
-//! | `run` | the plan (everything opened up front) and its steps, top to bottom |
+//! | `plan` | everything opened and checked up front; nothing changed |
+//! | `run` | the steps, top to bottom |
+//! | `namespaces` | the namespaces to enter: where each comes from, opened and checked |
 //! | `target` | the pinned target and what is read of it from `/proc` |
 //! | `join` | the order of the `setns` calls: atomic, files around it, fallback |
-//! | `creds` | groups, gid, uid and capabilities after entering |
+//! | `creds` | the credentials to take: `-S`/`-G`, `follow`, the defaults (set by `nsutils_common::creds`) |
 //! | `ownproc` | our own `/proc`, opened before entering, for reading ourselves after |
 //! | `cgroup` | `--join-cgroup` |
 //! | `forward` | fork, signal forwarding, exit-status mirroring |
@@ -28,7 +30,9 @@ mod cli;
 mod creds;
 mod forward;
 mod join;
+mod namespaces;
 mod ownproc;
+mod plan;
 mod run;
 mod target;
 
@@ -62,7 +66,7 @@ fn parse(raw: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(&TOOL, run::run(cli)),
+        Ok(cli) => report(&TOOL, plan::Plan::new(cli).and_then(plan::Plan::execute)),
         Err(code) => code,
     }
 }

@@ -8,11 +8,11 @@
 //! before entering is our own process, and its files show our credentials and namespaces as
 //! they are *now* (the user namespace just entered, its `setgroups`).
 
-use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
-use nix::fcntl::{openat, OFlag};
+use nix::fcntl::OFlag;
 use nix::sys::stat::{fstatat, Mode};
+use nsutils_common::creds;
 use nsutils_common::nsfs::NsId;
 use nsutils_common::NsKind;
 
@@ -36,13 +36,9 @@ impl OwnProc {
     /// Whether the user namespace we are in now denies `setgroups` (its `setgroups` file
     /// says "deny"); `false` when that cannot be read.
     pub fn setgroups_denied(&self) -> bool {
-        let Some(proc) = &self.0 else { return false };
-        let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
-        let Ok(fd) = openat(proc, "self/setgroups", flags, Mode::empty()) else {
-            return false;
-        };
-        let mut s = String::new();
-        std::fs::File::from(fd).read_to_string(&mut s).is_ok() && s.trim() == "deny"
+        self.0
+            .as_ref()
+            .is_some_and(|proc| creds::setgroups_denied(proc.as_fd()))
     }
 
     /// The namespace of `kind` we are in now.

@@ -1,471 +1,25 @@
 //! The steps of nsenter, top to bottom.
 //!
-//! [`Plan::new`] does everything that can fail on bad input — pins the target, opens and
-//! checks every namespace file, the root and working directories, reads the environment and
-//! the cgroup — before anything changes. [`Plan::execute`] then joins the cgroup, enters
-//! the namespaces, changes root and directory, sets the credentials and runs the command
-//! (forking first when a PID namespace was entered, so the command really is in it).
+//! [`Plan::new`] (see `plan`) does everything that can fail on bad input before anything
+//! changes. [`Plan::execute`] then joins the cgroup, enters the namespaces, changes root and
+//! directory, sets the credentials and runs the command (forking first when a PID namespace
+//! was entered, so the command really is in it).
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fs::File;
-use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
 
-use nix::fcntl::{open, OFlag};
-use nix::sys::stat::Mode;
-use nsutils_common::cli::ValueTrap;
 use nsutils_common::exit::{self, Outcome};
-use nsutils_common::nsfs::{netns_name_hint, netns_path, NsFile, NsId};
 use nsutils_common::spawn::{self, ForkResult};
-use nsutils_common::{sys, Error, KindMap, NsKind, Result};
+use nsutils_common::{Error, Result};
 
-use crate::cli::{Cli, IdArg, PROG};
-use crate::creds::Creds;
-use crate::join::{self, Entry};
-use crate::ownproc::OwnProc;
-use crate::target::{map_into, Target};
-use crate::{cgroup, forward};
-
-/// Where a namespace to enter comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Source {
-    /// The target's own (through its pidfd).
-    Target,
-    /// A namespace file.
-    File(PathBuf),
-    /// The network namespace of the target's socket FD (`-N`).
-    Socket(i32),
-    /// The parent of a user namespace (`--user-parent`).
-    UserParent,
-}
-
-/// Everything opened and decided before the first change.
-#[derive(Debug)]
-pub struct Plan {
-    target: Option<Target>,
-    entries: Vec<Entry>,
-    user_first: bool,
-    use_pidfd: bool,
-    selinux_context: Option<Vec<u8>>,
-    cgroup: Option<(File, PathBuf)>,
-    root: Option<OwnedFd>,
-    wd: Option<OwnedFd>,
-    wdns: Option<PathBuf>,
-    creds: Creds,
-    /// Our `/proc`, for what is read of ourselves after entering.
-    own_proc: OwnProc,
-    env: Option<Vec<(OsString, OsString)>>,
-    fork: bool,
-    program: spawn::Program,
-    trap: Option<ValueTrap>,
-}
-
-/// Parse-to-exit: plan, then execute.
-pub fn run(cli: Cli) -> Result<Outcome> {
-    Plan::new(cli)?.execute()
-}
-
-/// Our own namespaces, each stat'ed at most once (`/proc/self/ns/X`); `None` where the
-/// kernel lacks the kind.
-#[derive(Debug, Default)]
-struct OurNs(KindMap<Option<Option<NsId>>>);
-
-impl OurNs {
-    fn get(&mut self, kind: NsKind) -> Option<NsId> {
-        *self.0[kind].get_or_insert_with(|| NsId::of_process(None, kind).ok())
-    }
-}
-
-/// Whether we are root with CAP_SYS_ADMIN: then the user namespace is entered last.
-fn privileged() -> bool {
-    const CAP_SYS_ADMIN: u32 = 21;
-    nix::unistd::geteuid().is_root()
-        && sys::caps_permitted().is_ok_and(|c| c & (1 << CAP_SYS_ADMIN) != 0)
-}
-
-/// Open a namespace file given on the command line; a bare name that is no file here but
-/// an `ip netns` name gets a hint.
-fn open_file(path: &Path, kind: NsKind) -> Result<NsFile> {
-    NsFile::open(path, Some(kind)).map_err(|e| match netns_name_hint(kind, path) {
-        Some(h) => e.hint(h),
-        None => e,
-    })
-}
-
-/// Open a directory as an O_PATH fd, for `fchdir` after entering.
-fn open_dir(path: &Path, what: &str) -> Result<OwnedFd> {
-    open(
-        path,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| Error::errno(format!("cannot open {what} {}", path.display()), e))
-}
-
-/// The kinds and where each comes from, from the options.
-fn sources(
-    cli: &Cli,
-    target: Option<&Target>,
-    ours: &mut OurNs,
-) -> Result<BTreeMap<NsKind, Source>> {
-    let mut want = BTreeMap::new();
-    if let Some(dir) = &cli.from {
-        let md = std::fs::metadata(dir)
-            .map_err(|e| Error::os(format!("cannot open {}", dir.display()), e))?;
-        if !md.is_dir() {
-            return Err(Error::msg(format!(
-                "--from: {} is not a directory",
-                dir.display()
-            )));
-        }
-        for kind in NsKind::ALL {
-            let p = dir.join(kind.proc_name());
-            if p.symlink_metadata().is_ok() {
-                want.insert(kind, Source::File(p));
-            }
-        }
-        if want.is_empty() {
-            return Err(
-                Error::msg(format!("{} holds no namespace files", dir.display())).hint(format!(
-                    "expected files named {} (as nsrun --persist=DIR saves them)",
-                    NsKind::names()
-                )),
-            );
-        }
-    }
-    if cli.all && target.is_some() {
-        for kind in NsKind::ALL {
-            if ours.get(kind).is_some() {
-                want.entry(kind).or_insert(Source::Target);
-            }
-        }
-    }
-    for kind in cli.ns.kinds() {
-        match cli.ns.get(kind).flatten() {
-            Some(f) => {
-                want.insert(kind, Source::File(f.clone()));
-            }
-            None if target.is_some() => {
-                // An explicit flag without a file means the target's, over --from's.
-                if !matches!(want.get(&kind), Some(Source::File(_)) if cli.from.is_some()) {
-                    want.insert(kind, Source::Target);
-                }
-            }
-            None => {
-                if !want.contains_key(&kind) {
-                    return Err(Error::msg(format!(
-                        "--{}: no {kind} file in the --from directory and no target (-t PID)",
-                        kind.long_flag()
-                    )));
-                }
-            }
-        }
-    }
-    if let Some(name) = &cli.netns {
-        want.insert(NsKind::Net, Source::File(netns_path(name)));
-    }
-    if let Some(fd) = cli.net_socket {
-        want.insert(NsKind::Net, Source::Socket(fd));
-    }
-    if cli.user_parent {
-        want.insert(NsKind::User, Source::UserParent);
-    }
-    Ok(want)
-}
-
-/// Open the network namespace of fd `fd` of the target, a socket.
-fn socket_netns(target: &Target, fd: i32) -> Result<NsFile> {
-    let pid = target.pid();
-    let sock = sys::pidfd_getfd(std::os::fd::AsFd::as_fd(target.pidfd()), fd).map_err(|e| {
-        let errno = e.raw_os_error();
-        let err = Error::os(
-            format!("cannot get file descriptor {fd} of process {pid}"),
-            e,
-        );
-        match errno {
-            Some(libc::EBADF) => err.hint(format!("process {pid} has no file descriptor {fd}")),
-            Some(libc::EPERM) => {
-                err.hint("taking another process's fd needs ptrace permission over it")
-            }
-            _ => err,
-        }
-    })?;
-    let ns = sys::socket_netns(std::os::fd::AsFd::as_fd(&sock)).map_err(|e| {
-        if matches!(e.raw_os_error(), Some(libc::ENOTTY) | Some(libc::EINVAL)) {
-            Error::msg(format!(
-                "file descriptor {fd} of process {pid} is not a socket"
-            ))
-        } else {
-            Error::os(
-                format!("cannot get the network namespace of socket {fd} of process {pid}"),
-                e,
-            )
-        }
-    })?;
-    NsFile::from_fd(
-        ns,
-        PathBuf::from(format!("socket {fd} of process {pid}")),
-        Some(NsKind::Net),
-    )
-}
-
-/// Resolve `follow` or an id for `-S`/`-G`; `None` when the option was not given.
-fn resolve_id(
-    arg: Option<IdArg>,
-    uid: bool,
-    target: Option<&Target>,
-    user_via_target: Option<bool>,
-) -> Result<Option<u32>> {
-    let what = if uid { "--setuid" } else { "--setgid" };
-    match arg {
-        None => Ok(None),
-        Some(IdArg::Id(id)) => Ok(Some(id)),
-        Some(IdArg::Follow) => {
-            let t = target
-                .ok_or_else(|| Error::msg(format!("{what}=follow needs a target (-t PID)")))?;
-            let id = t.effective_id(uid)?;
-            match user_via_target {
-                // Not entering a user namespace: our ids are the ones to set.
-                None => Ok(Some(id)),
-                Some(true) => {
-                    let map = t.id_map(uid)?;
-                    map_into(&map, id).map(Some).ok_or_else(|| {
-                        Error::msg(format!(
-                            "{what}=follow: id {id} of process {} is not mapped in its user namespace",
-                            t.pid()
-                        ))
-                    })
-                }
-                Some(false) => Err(Error::msg(format!(
-                    "{what}=follow only works with the target's own user namespace"
-                ))),
-            }
-        }
-    }
-}
-
-/// The uid and gid to take after entering a user namespace when `-S`/`-G` are not given:
-/// 0, as util-linux does — unless 0 is not mapped in the target's user namespace (a
-/// bubblewrap sandbox maps only the user's own id), where setuid(0) could only fail: then
-/// the target's own ids, so that we become what the target is.
-fn default_ids(
-    target: Option<&Target>,
-    user_via_target: Option<bool>,
-) -> Result<(Option<u32>, Option<u32>)> {
-    if let (Some(t), Some(true)) = (target, user_via_target) {
-        let pick = |uid: bool| -> Result<u32> {
-            let map = t.id_map(uid)?;
-            if map_into_inner_has_zero(&map) {
-                return Ok(0);
-            }
-            let own = t.effective_id(uid)?;
-            map_into(&map, own).ok_or_else(|| {
-                let what = if uid { "uid" } else { "gid" };
-                Error::msg(format!(
-                    "neither {what} 0 nor the target's {what} {own} is mapped in the user \
-                     namespace of process {}",
-                    t.pid()
-                ))
-                .hint("keep your ids with --preserve-credentials (and --keep-caps), or give -S/-G")
-            })
-        };
-        return Ok((Some(pick(true)?), Some(pick(false)?)));
-    }
-    Ok((Some(0), Some(0)))
-}
-
-/// Whether id 0 exists inside a namespace with this map.
-fn map_into_inner_has_zero(map: &nsutils_common::idmap::IdMap) -> bool {
-    map.ranges().iter().any(|r| r.inner == 0)
-}
+use crate::cli::PROG;
+use crate::plan::Plan;
+use crate::target::Target;
+use crate::{cgroup, forward, join};
 
 impl Plan {
-    /// Open and check everything; change nothing.
-    pub fn new(cli: Cli) -> Result<Plan> {
-        cli.validate()?;
-        spawn::check_single_threaded()?;
-        // Pin the target before anything else about it is read.
-        let target = cli.target.map(Target::open).transpose()?;
-
-        let mut ours = OurNs::default();
-        let want = sources(&cli, target.as_ref(), &mut ours)?;
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut parent_base: Option<NsFile> = None;
-        for (kind, src) in &want {
-            let (file, via_target) = match src {
-                Source::Target => {
-                    let t = target.as_ref().ok_or_else(|| {
-                        Error::msg(format!("--{} needs a target", kind.long_flag()))
-                    })?;
-                    (t.ns_file(*kind)?, true)
-                }
-                Source::File(p) => (open_file(p, *kind)?, false),
-                Source::Socket(fd) => {
-                    let t = target
-                        .as_ref()
-                        .ok_or_else(|| Error::msg("--net-socket needs a target (-t PID)"))?;
-                    (socket_netns(t, *fd)?, false)
-                }
-                Source::UserParent => continue,
-            };
-            entries.push(Entry { file, via_target });
-        }
-        if want.get(&NsKind::User) == Some(&Source::UserParent) {
-            // The user namespace whose parent to enter: --user's, else the owner of another
-            // namespace being entered, else the target's.
-            let base = match cli.ns.get(NsKind::User) {
-                Some(Some(f)) => open_file(f, NsKind::User)?,
-                Some(None) => match target.as_ref() {
-                    Some(t) => t.ns_file(NsKind::User)?,
-                    None => return Err(Error::msg("--user needs a file or a target (-t PID)")),
-                },
-                None => match (entries.first(), target.as_ref()) {
-                    (Some(e), _) => e.file.owner()?,
-                    (None, Some(t)) => t.ns_file(NsKind::User)?,
-                    (None, None) => {
-                        return Err(Error::msg(
-                            "--user-parent needs a target or another namespace to start from",
-                        ))
-                    }
-                },
-            };
-            let parent = base.parent().map_err(|e| match e.raw_os_error() {
-                Some(libc::EPERM) => e.hint("that user namespace has no parent you can see (it is yours or an ancestor of yours)"),
-                _ => e,
-            })?;
-            parent_base = Some(parent);
-        }
-        if let Some(file) = parent_base {
-            entries.push(Entry {
-                file,
-                via_target: false,
-            });
-        }
-
-        // Only the namespaces that differ from ours: setns into our own user namespace is
-        // EINVAL, and skipping the rest keeps -a cheap.
-        let mut differing = Vec::with_capacity(entries.len());
-        for e in entries {
-            let kind = e.file.kind();
-            let ours = ours.get(kind).ok_or_else(|| {
-                Error::msg(format!(
-                    "this kernel has no {kind} namespaces (no /proc/self/ns/{kind})"
-                ))
-            })?;
-            if e.file.id()? != ours {
-                differing.push(e);
-            }
-        }
-        let entries = differing;
-
-        if let Some(t) = &target {
-            if want.get(&NsKind::Pid) == Some(&Source::Target) {
-                let own = entries
-                    .iter()
-                    .find(|e| e.file.kind() == NsKind::Pid)
-                    .map_or_else(|| ours.get(NsKind::Pid), |e| e.file.id().ok());
-                warn_pid_for_children(t, own);
-            }
-        }
-
-        let user = entries.iter().find(|e| e.file.kind() == NsKind::User);
-        let user_via_target = user.map(|e| e.via_target);
-        let user_entered = user.is_some();
-        let set_default_ids = user_entered && !cli.preserve_credentials;
-        let (default_uid, default_gid) = if set_default_ids {
-            default_ids(target.as_ref(), user_via_target)?
-        } else {
-            (None, None)
-        };
-        let gid = resolve_id(cli.setgid, false, target.as_ref(), user_via_target)?.or(default_gid);
-        let uid = resolve_id(cli.setuid, true, target.as_ref(), user_via_target)?.or(default_uid);
-        let creds = Creds {
-            clear_groups: set_default_ids || cli.setgid.is_some(),
-            gid,
-            uid,
-            keep_caps: cli.keep_caps,
-        };
-
-        let selinux_context = if cli.follow_context {
-            if !Path::new("/sys/fs/selinux/enforce").exists() {
-                return Err(
-                    Error::msg("--follow-context: SELinux is not enabled on this system")
-                        .hint("there is no SELinux context to follow; drop -Z"),
-                );
-            }
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--follow-context needs a target (-t PID)"))?;
-            Some(t.read("attr/current")?)
-        } else {
-            None
-        };
-
-        let cgroup = if cli.join_cgroup {
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--join-cgroup needs a target (-t PID)"))?;
-            Some(cgroup::open_procs(&t.cgroup_v2_path()?)?)
-        } else {
-            None
-        };
-
-        let proc_dir =
-            |name: &str, given: &Option<Option<PathBuf>>, what: &str| -> Result<Option<OwnedFd>> {
-                match given {
-                    None => Ok(None),
-                    Some(Some(d)) => open_dir(d, what).map(Some),
-                    Some(None) => {
-                        let t = target.as_ref().ok_or_else(|| {
-                            Error::msg(format!("--{name} without DIR needs a target"))
-                        })?;
-                        let fd = open_dir(Path::new(&format!("/proc/{}/{name}", t.pid())), what)?;
-                        if !t.pidfd().is_alive() {
-                            return Err(Error::msg(format!("process {} has exited", t.pid())));
-                        }
-                        Ok(Some(fd))
-                    }
-                }
-            };
-        let root = proc_dir("root", &cli.root, "root directory")?;
-        let wd = proc_dir("cwd", &cli.wd, "working directory")?;
-
-        let env = if cli.env {
-            let t = target
-                .as_ref()
-                .ok_or_else(|| Error::msg("--env needs a target (-t PID)"))?;
-            Some(t.environ()?)
-        } else {
-            None
-        };
-
-        let fork = !cli.no_fork && entries.iter().any(|e| e.file.kind() == NsKind::Pid);
-        Ok(Plan {
-            target,
-            entries,
-            user_first: !privileged(),
-            use_pidfd: std::env::var_os(join::PER_FILE_ENV).map_or(true, |v| v != "1"),
-            selinux_context,
-            cgroup,
-            root,
-            wd,
-            wdns: cli.wdns,
-            creds,
-            own_proc: OwnProc::open(),
-            env,
-            fork,
-            program: spawn::Program::command_or_login_shell(cli.command),
-            trap: cli.trap,
-        })
-    }
-
-    /// Make the changes and run the command.
+    /// Make the changes, in this order, and run the command.
     pub fn execute(self) -> Result<Outcome> {
-        if let Some(ctx) = &self.selinux_context {
-            std::fs::write("/proc/thread-self/attr/exec", ctx)
-                .map_err(|e| Error::os("cannot set the SELinux exec context", e))?;
-        }
+        self.set_selinux_context()?;
         if let Some((f, path)) = &self.cgroup {
             cgroup::join(f, path)?;
         }
@@ -478,6 +32,23 @@ impl Plan {
         )?;
         // Root and directory before the credentials: chroot needs CAP_SYS_CHROOT, which a
         // uid other than 0 no longer has.
+        self.change_root_and_directory()?;
+        self.creds.apply(|| self.own_proc.setgroups_denied())?;
+        self.take_environment();
+        self.run_command()
+    }
+
+    /// `-Z`: the target's context for the command's exec.
+    fn set_selinux_context(&self) -> Result<()> {
+        match &self.selinux_context {
+            Some(ctx) => std::fs::write("/proc/thread-self/attr/exec", ctx)
+                .map_err(|e| Error::os("cannot set the SELinux exec context", e)),
+            None => Ok(()),
+        }
+    }
+
+    /// `-r`, then `-w` (opened before entering) or `-W` (resolved now, inside).
+    fn change_root_and_directory(&self) -> Result<()> {
         if let Some(root) = &self.root {
             nix::unistd::fchdir(root)
                 .and_then(|()| nix::unistd::chroot("."))
@@ -491,7 +62,11 @@ impl Plan {
                 Error::errno(format!("cannot change directory to {}", dir.display()), e)
             })?;
         }
-        self.creds.apply(&self.own_proc)?;
+        Ok(())
+    }
+
+    /// `-e`: the target's environment instead of ours.
+    fn take_environment(&self) {
         if let Some(env) = &self.env {
             let old: Vec<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
             for k in old {
@@ -501,6 +76,11 @@ impl Plan {
                 std::env::set_var(k, v);
             }
         }
+    }
+
+    /// Run the command: exec it, or — a PID namespace entered — fork it, so that it is in
+    /// that namespace, and stand in for it.
+    fn run_command(self) -> Result<Outcome> {
         let Plan {
             entries,
             root,
@@ -558,27 +138,4 @@ fn fork_error(e: Error) -> Error {
     } else {
         e
     }
-}
-
-/// Warn when the target's children would be in another PID namespace than the target: the
-/// user likely gave the `unshare --pid` parent instead of its child.
-fn warn_pid_for_children(t: &Target, own: Option<NsId>) {
-    let Ok(children) = t.pidfd().ns_file(NsKind::Pid, true).and_then(|f| f.id()) else {
-        return;
-    };
-    if own.map_or(true, |own| own == children) {
-        return;
-    }
-    let pid = t.pid();
-    let msg = match t.first_child() {
-        Some(c) => format!(
-            "process {pid} is not in the PID namespace its children are in (an unshare parent?); \
-             entering its own; its child {c} is in the other one: use -t {c}"
-        ),
-        None => format!(
-            "process {pid} is not in the PID namespace its children are in (an unshare parent?); \
-             entering its own"
-        ),
-    };
-    exit::warn(PROG, msg);
 }

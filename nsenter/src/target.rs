@@ -134,6 +134,10 @@ impl Target {
     }
 }
 
+/// The target, for an option that needs one (`Cli::validate` has said so already).
+pub(crate) fn need_target<'t>(target: Option<&'t Target>, option: &str) -> Result<&'t Target> {
+    target.ok_or_else(|| Error::msg(format!("{option} needs a target (-t PID)")))
+}
 /// `KEY=VALUE\0…` into pairs; entries without `=` are skipped.
 pub fn parse_environ(data: &[u8]) -> Vec<(OsString, OsString)> {
     data.split(|b| *b == 0)

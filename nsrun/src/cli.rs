@@ -1,6 +1,7 @@
-//! What the user typed: the clap definition of every option, and the value parsers that
-//! belong to nsrun alone. Validation only — no syscalls beyond user and group name lookups;
-//! turning this into work to do is the `plan` module's job.
+//! What the user typed: the clap definition of every option, the value parsers that belong
+//! to nsrun alone, what options imply and which combinations are refused. Validation only —
+//! no syscalls beyond user and group name lookups; turning this into work to do is the
+//! `plan` module's job.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use nsutils_common::cli::{
 };
 use nsutils_common::idmap::IdRange;
 use nsutils_common::mount::Propagation;
+use nsutils_common::{Error, NsKind, Result};
 
 /// The long options of util-linux 2.38's `unshare` (its `--help`), which decide what an
 /// abbreviation means where our extra options would make it ambiguous
@@ -316,6 +318,98 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// The kinds to create: those asked for, and those other options imply (`--map-*`,
+    /// `--owner`, `--mount-binfmt` and `--load-interp` imply `--user`; `--mount-proc` and
+    /// binfmt_misc `--mount`; `--hostname`, `--domainname` `--uts`; `--netns` `--net`).
+    pub fn implied_kinds(&self) -> Result<NsFlags> {
+        let mut ns = self.ns.clone();
+        let x = &self.more;
+        if self.uses_maps() || self.owner.is_some() || self.loads_binfmt() {
+            ns.imply(NsKind::User);
+        }
+        if self.mount_proc.is_some() || self.loads_binfmt() {
+            ns.imply(NsKind::Mnt);
+        }
+        if x.hostname.is_some() || x.domainname.is_some() {
+            ns.imply(NsKind::Uts);
+        }
+        if let Some(name) = &x.netns {
+            if let Some(Some(file)) = ns.get(NsKind::Net) {
+                return Err(Error::msg(format!(
+                    "--net={} and --netns={name} both name where to persist the network namespace",
+                    file.display(),
+                ))
+                .hint("give one of them: --net=FILE (a path) or --netns=NAME (/run/netns/NAME)"));
+            }
+            ns.imply(NsKind::Net);
+        }
+        Ok(ns)
+    }
+
+    /// The option combinations that depend on the kinds created (`kinds`) and on whether
+    /// the caller is root.
+    pub fn validate(&self, kinds: &[NsKind], is_root: bool) -> Result<()> {
+        let creates = |k| kinds.contains(&k);
+        if self.more.init && !creates(NsKind::Pid) {
+            return Err(Error::msg("--init needs --pid (-p)")
+                .hint("the reaper runs as PID 1 of a new PID namespace"));
+        }
+        for (name, v) in [
+            ("--monotonic", &self.monotonic),
+            ("--boottime", &self.boottime),
+        ] {
+            if v.is_some() && !creates(NsKind::Time) {
+                return Err(Error::msg(format!("{name} needs --time (-T)")));
+            }
+        }
+        if self.owner.is_some() && !is_root {
+            return Err(Error::msg("--owner needs root"));
+        }
+        if self.setgroups.is_some() && !creates(NsKind::User) {
+            return Err(Error::msg("--setgroups needs --user (-U)"));
+        }
+        Ok(())
+    }
+
+    /// Whether any option maps ids.
+    fn uses_maps(&self) -> bool {
+        self.user_single.is_some()
+            || self.group_single.is_some()
+            || !self.map_users.is_empty()
+            || !self.map_groups.is_empty()
+            || self.map_auto
+            || self.map_subids
+    }
+
+    /// Whether a binfmt_misc instance is mounted (`--mount-binfmt`, `--load-interp`).
+    fn loads_binfmt(&self) -> bool {
+        self.mount_binfmt.is_some() || self.load_interp.is_some()
+    }
+
+    /// Where binfmt_misc is mounted, if it is.
+    pub fn binfmt_dir(&self) -> Option<PathBuf> {
+        self.loads_binfmt().then(|| {
+            self.mount_binfmt
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/proc/sys/fs/binfmt_misc"))
+        })
+    }
+
+    /// Whether nsrun forks, the command running in the child: `--fork`, or an option that
+    /// implies it. With a pid file nsrun stays to remove it once the command has exited, as
+    /// daemons do theirs: a pid file naming a dead (or reused) PID is worse than none.
+    pub fn forks(&self, kinds: &[NsKind]) -> bool {
+        let x = &self.more;
+        self.fork
+            || x.pid_file.is_some()
+            || kinds.contains(&NsKind::Pid)
+            || self.kill_child.is_some()
+            || self.forward_signals
+            || x.init
+            || x.timeout.is_some()
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

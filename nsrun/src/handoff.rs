@@ -1,16 +1,55 @@
-//! Hand-offs to the calling script once the namespaces are set up: the pid file, the
-//! `--info-fd` JSON (bubblewrap's keys), the `--ready-fd` byte, and the `--block-fd` wait.
+//! Hand-offs to the calling script: its fds taken (`--info-fd`, `--ready-fd`, `--block-fd`),
+//! and once the namespaces are set up the pid file, the `--info-fd` JSON (bubblewrap's keys),
+//! the `--ready-fd` byte, and the `--block-fd` wait.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::AtFlags;
 use nsutils_common::pidfd::PidFd;
-use nsutils_common::{Error, NsKind, Result};
+use nsutils_common::{sys, Error, NsKind, Result};
 
+use crate::cli::Extras;
 use crate::helper::Helper;
 use crate::plan::Plan;
 
+/// The fds the caller handed nsrun: our close-on-exec duplicates.
+#[derive(Debug, Default)]
+pub struct UserFds {
+    /// `--info-fd`.
+    pub info: Option<OwnedFd>,
+    /// `--block-fd`.
+    pub block: Option<OwnedFd>,
+    /// `--ready-fd`.
+    pub ready: Option<OwnedFd>,
+}
+
+impl UserFds {
+    /// Duplicate `--info-fd`, `--block-fd` and `--ready-fd` close-on-exec and close the
+    /// originals: the command must not inherit them, and the caller's EOF must come when
+    /// nsrun is done with them.
+    pub fn take(x: &Extras) -> Result<UserFds> {
+        let take_fd = |name: &str, fd: Option<i32>| -> Result<Option<OwnedFd>> {
+            let Some(fd) = fd else { return Ok(None) };
+            let dup = sys::dup_cloexec(fd).map_err(|e| {
+                Error::os(
+                    format!("--{name}={fd}: file descriptor {fd} is not open"),
+                    e,
+                )
+            })?;
+            Ok(Some(dup))
+        };
+        let info = take_fd("info-fd", x.info_fd)?;
+        let block = take_fd("block-fd", x.block_fd)?;
+        let ready = take_fd("ready-fd", x.ready_fd)?;
+        for fd in [x.info_fd, x.block_fd, x.ready_fd].into_iter().flatten() {
+            if fd > 2 {
+                let _ = nix::unistd::close(fd);
+            }
+        }
+        Ok(UserFds { info, block, ready })
+    }
+}
 /// The `--info-fd` object: `"child-pid"` and `"<kind>-namespace": inode` for every kind
 /// created, read from the process that runs the command, and ours: `"child-pidfs-inode"`,
 /// the inode that `nsenter -t PID:INODE` checks (Linux 6.9+, where pidfds live on pidfs).
@@ -60,12 +99,12 @@ pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Resul
             None => pf.place()?,
         }
     }
-    if let (Some(fd), Some(proc)) = (plan.info_fd.take(), plan.proc_dir.as_ref()) {
+    if let (Some(fd), Some(proc)) = (plan.fds.info.take(), plan.proc_dir.as_ref()) {
         let mut json = info_json(pid, &plan.kinds, proc)?;
         json.push('\n');
         write_fd(fd, json.as_bytes(), "--info-fd")?;
     }
-    if let Some(fd) = plan.ready_fd.take() {
+    if let Some(fd) = plan.fds.ready.take() {
         write_fd(fd, b"1", "--ready-fd")?;
     }
     Ok(())
@@ -73,7 +112,7 @@ pub fn announce(plan: &mut Plan, pid: i32, helper: Option<&mut Helper>) -> Resul
 
 /// Wait for one byte, or EOF, on `--block-fd`.
 pub fn block(plan: &mut Plan) -> Result<()> {
-    if let Some(fd) = plan.block_fd.take() {
+    if let Some(fd) = plan.fds.block.take() {
         let mut f = std::fs::File::from(fd);
         let mut b = [0u8; 1];
         loop {

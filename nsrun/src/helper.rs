@@ -34,7 +34,8 @@ use nsutils_common::safefile::{Dir, MadeDir, Mark};
 use nsutils_common::spawn::{self, ForkResult};
 use nsutils_common::{sys, Error, NsKind, Result};
 
-use crate::plan::{MapPlan, Persist, Plan};
+use crate::maps::MapPlan;
+use crate::plan::{Persist, Plan};
 
 /// nsrun's end of the helper.
 #[derive(Debug)]
@@ -61,13 +62,13 @@ impl Helper {
     /// Fork the helper; it waits for [`Helper::unshared`].
     pub fn start(plan: &Plan) -> Result<Helper> {
         let work = Work {
-            uid_map: plan.uid_map.clone().filter(|m| m.by_helper),
-            gid_map: plan.gid_map.clone().filter(|m| m.by_helper),
+            uid_map: plan.maps.uid.clone().filter(|m| m.by_helper),
+            gid_map: plan.maps.gid.clone().filter(|m| m.by_helper),
             persist: plan.persist.clone(),
             persist_dir: plan.persist_dir.clone(),
             is_root: plan.is_root,
             pid_file: plan.pid_file.as_ref().map(|p| p.mark()),
-            user_fds: [&plan.info_fd, &plan.block_fd, &plan.ready_fd]
+            user_fds: [&plan.fds.info, &plan.fds.block, &plan.fds.ready]
                 .into_iter()
                 .flatten()
                 .map(|fd| fd.as_raw_fd())

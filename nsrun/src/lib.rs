@@ -3,8 +3,9 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`cli`] | what the user typed: the clap definition, nsrun's own value parsers |
+//! | [`cli`] | what the user typed: the clap definition, nsrun's own value parsers, implied options and refused combinations |
 //! | `plan` | everything worked out and checked before the first `unshare` |
+//! | `maps` | the id maps and `setgroups`, resolved and checked |
 //! | `run` | the steps, top to bottom |
 //! | `helper` | the process that stays outside: range maps, persisting, undo |
 //! | `setup` | steps inside the new namespaces |
@@ -27,6 +28,7 @@ mod explain;
 mod handoff;
 mod helper;
 mod init;
+mod maps;
 mod plan;
 mod run;
 mod setup;
@@ -51,7 +53,7 @@ fn parse(raw: Vec<OsString>) -> Result<cli::Cli, ExitCode> {
 /// The whole tool: parse the arguments, run, report. `main.rs` only calls this.
 pub fn main() -> ExitCode {
     match parse(std::env::args_os().collect()) {
-        Ok(cli) => report(&TOOL, plan::Plan::new(cli).and_then(run::run)),
+        Ok(cli) => report(&TOOL, plan::Plan::new(cli).and_then(plan::Plan::execute)),
         Err(code) => code,
     }
 }

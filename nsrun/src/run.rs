@@ -1,7 +1,7 @@
-//! The steps, top to bottom.
+//! The steps, top to bottom: [`Plan::execute`].
 //!
-//! 1. (plan, done by the caller) everything checked and opened;
-//! 2. the helper forked, still in the caller's namespaces;
+//! 1. ([`Plan::new`], done by the caller) everything checked and opened;
+//! 2. the helper forked, still in the caller's namespaces; `--owner`'s effective ids;
 //! 3. `unshare` of every kind at once; `setgroups`, time offsets, mount propagation;
 //! 4. the helper writes range maps and persists the namespaces from outside — before the
 //!    command can start; nsrun writes its own single-id maps;
@@ -42,22 +42,45 @@ fn read_byte(f: &mut File) -> Option<u8> {
     }
 }
 
-/// Create the namespaces and run the command in them.
-pub fn run(plan: Plan) -> Result<Outcome> {
-    // A forked child in a new PID namespace sees getppid() == 0: it tells whether we died
-    // before its PDEATHSIG was armed by polling this pidfd instead.
-    let me = if plan.kill_child.is_some() || (plan.fork && plan.block_fd.is_some()) {
-        Some(PidFd::open(nix::unistd::getpid().as_raw())?)
-    } else {
-        None
-    };
-    let mut helper = if plan.needs_helper() {
-        Some(Helper::start(&plan)?)
-    } else {
-        None
-    };
-    if let Some((uid, gid)) = plan.owner {
-        // The owner of a user namespace is the effective uid that creates it.
+impl Plan {
+    /// Create the namespaces and run the command in them: the steps, in order.
+    pub fn execute(self) -> Result<Outcome> {
+        // A forked child in a new PID namespace sees getppid() == 0: it tells whether we died
+        // before its PDEATHSIG was armed by polling this pidfd instead.
+        let me = if self.kill_child.is_some() || (self.fork && self.fds.block.is_some()) {
+            Some(PidFd::open(nix::unistd::getpid().as_raw())?)
+        } else {
+            None
+        };
+        let mut helper = if self.needs_helper() {
+            Some(Helper::start(&self)?)
+        } else {
+            None
+        };
+        self.become_owner()?;
+        self.unshare()?;
+        if let Some(h) = helper.as_mut() {
+            h.unshared()?;
+        }
+        setup::own_maps(&self)?;
+        if self.creates(NsKind::Uts) {
+            setup::uts(&self)?;
+        }
+        if self.creates(NsKind::Net) && self.loopback {
+            setup::loopback()?;
+        }
+        if self.fork {
+            fork_and_wait(self, helper, me)
+        } else {
+            command(self, helper, None)
+        }
+    }
+
+    /// `--owner`: the owner of a user namespace is the effective uid that creates it.
+    fn become_owner(&self) -> Result<()> {
+        let Some((uid, gid)) = self.owner else {
+            return Ok(());
+        };
         nix::unistd::setegid(nix::unistd::Gid::from_raw(gid))
             .map_err(|e| Error::errno(format!("--owner: cannot set effective gid {gid}"), e))?;
         nix::unistd::seteuid(nix::unistd::Uid::from_raw(uid))
@@ -65,32 +88,23 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         // Changing the effective ids made us non-dumpable, which hands /proc/self/* to
         // root: we could not write our own setgroups and maps any more.
         nix::sys::prctl::set_dumpable(true)
-            .map_err(|e| Error::errno("--owner: cannot set PR_SET_DUMPABLE", e))?;
+            .map_err(|e| Error::errno("--owner: cannot set PR_SET_DUMPABLE", e))
     }
-    let flags = NsKind::mask(plan.kinds.iter().copied());
-    nix::sched::unshare(CloneFlags::from_bits_retain(flags))
-        .map_err(|e| explain::unshare_error(e, &plan.kinds, plan.is_root))?;
-    if let Some(allow) = plan.setgroups {
-        ProcRoot::default().write_setgroups(None, allow)?;
-    }
-    setup::time_offsets(&plan)?;
-    if plan.creates(NsKind::Mnt) {
-        set_propagation(plan.propagation)?;
-    }
-    if let Some(h) = helper.as_mut() {
-        h.unshared()?;
-    }
-    setup::own_maps(&plan)?;
-    if plan.creates(NsKind::Uts) {
-        setup::uts(&plan)?;
-    }
-    if plan.creates(NsKind::Net) && plan.loopback {
-        setup::loopback()?;
-    }
-    if plan.fork {
-        fork_and_wait(plan, helper, me)
-    } else {
-        command(plan, helper, None)
+
+    /// `unshare` of every kind at once, then what must precede any other process in the
+    /// new namespaces: `setgroups`, the time offsets, the mount propagation.
+    fn unshare(&self) -> Result<()> {
+        let flags = NsKind::mask(self.kinds.iter().copied());
+        nix::sched::unshare(CloneFlags::from_bits_retain(flags))
+            .map_err(|e| explain::unshare_error(e, &self.kinds, self.is_root))?;
+        if let Some(allow) = self.maps.setgroups {
+            ProcRoot::default().write_setgroups(None, allow)?;
+        }
+        setup::time_offsets(self)?;
+        if self.creates(NsKind::Mnt) {
+            set_propagation(self.propagation)?;
+        }
+        Ok(())
     }
 }
 
@@ -124,7 +138,7 @@ impl ChildSync {
     /// waiting (PDEATHSIG, its race closed by the pidfd), then disarm again unless
     /// `--kill-child` wants it.
     fn block(&mut self, plan: &mut Plan) -> Result<()> {
-        let arm = !self.kill_child && plan.block_fd.is_some();
+        let arm = !self.kill_child && plan.fds.block.is_some();
         if let (true, Some(parent)) = (arm, self.parent.as_ref()) {
             spawn::set_parent_death_signal_pidfd(libc::SIGKILL, parent)?;
         }
@@ -155,7 +169,9 @@ impl Drop for ChildSync {
     }
 }
 
-fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> Result<Outcome> {
+/// With `--fork` (or what implies it): the child becomes the command; the parent announces
+/// it, waits for it and mirrors its exit.
+fn fork_and_wait(plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> Result<Outcome> {
     let handoff = plan.has_handoff();
     let status = if helper.is_some() || handoff {
         Some(spawn::pipe()?)
@@ -163,17 +179,7 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
         None
     };
     let go = if handoff { Some(spawn::pipe()?) } else { None };
-    // While it waits, nsrun ignores SIGINT and SIGTERM (as unshare does) or forwards them;
-    // with --kill-child alone they kill it, and the child with it. Blocked before the fork
-    // and unblocked in the child, so no signal slips through in between.
-    let mut mask = SigSet::empty();
-    if plan.forward_signals || plan.kill_child.is_none() {
-        mask.add(Signal::SIGINT);
-        mask.add(Signal::SIGTERM);
-    }
-    let mut old = SigSet::empty();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
-        .map_err(|e| Error::errno("cannot block signals", e))?;
+    let (mask, old) = block_signals(&plan)?;
     if plan.reaps_job() {
         // Before the fork, so that no orphan of the command can slip past us to init. Not
         // inherited by the child. The helper (a grandchild) is init's already.
@@ -182,24 +188,13 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
     }
     match spawn::fork()? {
         ForkResult::Child => {
-            if let Some(h) = helper {
-                h.forget();
-            }
-            if let Some(pf) = plan.pid_file.take() {
-                pf.disown(); // the parent owns it
-            }
-            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
-                .map_err(|e| Error::errno("cannot unblock signals", e))?;
-            if let (Some(sig), Some(me)) = (plan.kill_child, me.as_ref()) {
-                spawn::set_parent_death_signal_pidfd(sig, me)?;
-            }
             let sync = ChildSync {
                 status: status.map(|(_, w)| w),
                 go: go.map(|(r, _)| r),
                 parent: me,
                 kill_child: plan.kill_child.is_some(),
             };
-            command(plan, None, Some(sync))
+            child(plan, helper, &old, sync)
         }
         ForkResult::Parent(child) => {
             drop(me);
@@ -221,6 +216,39 @@ fn fork_and_wait(mut plan: Plan, helper: Option<Helper>, me: Option<PidFd>) -> R
             )
         }
     }
+}
+
+/// While it waits, nsrun ignores SIGINT and SIGTERM (as unshare does) or forwards them;
+/// with --kill-child alone they kill it, and the child with it. Blocked before the fork
+/// and unblocked in the child, so no signal slips through in between. Returns the signals
+/// blocked and the mask before.
+fn block_signals(plan: &Plan) -> Result<(SigSet, SigSet)> {
+    let mut mask = SigSet::empty();
+    if plan.forward_signals || plan.kill_child.is_none() {
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
+        .map_err(|e| Error::errno("cannot block signals", e))?;
+    Ok((mask, old))
+}
+
+/// The forked child: leave the helper and the pid file to the parent, take the signal mask
+/// back, arm `--kill-child`, and become the command.
+fn child(mut plan: Plan, helper: Option<Helper>, old: &SigSet, sync: ChildSync) -> Result<Outcome> {
+    if let Some(h) = helper {
+        h.forget();
+    }
+    if let Some(pf) = plan.pid_file.take() {
+        pf.disown(); // the parent owns it
+    }
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(old), None)
+        .map_err(|e| Error::errno("cannot unblock signals", e))?;
+    if let (Some(sig), Some(me)) = (plan.kill_child, sync.parent.as_ref()) {
+        spawn::set_parent_death_signal_pidfd(sig, me)?;
+    }
+    command(plan, None, Some(sync))
 }
 
 fn parent(

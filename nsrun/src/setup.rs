@@ -4,11 +4,13 @@
 //! the environment.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use nix::fcntl::{open, openat, OFlag};
 use nix::mount::{mount, MsFlags};
 use nix::sys::stat::Mode;
+use nsutils_common::creds;
 use nsutils_common::idmap::{MapKind, ProcRoot};
 use nsutils_common::safefile::Dir;
 use nsutils_common::{sys, Error, Result};
@@ -34,7 +36,10 @@ pub fn time_offsets(plan: &Plan) -> Result<()> {
 /// The single-id maps nsrun writes for itself (`setgroups` was written before).
 pub fn own_maps(plan: &Plan) -> Result<()> {
     let proc_root = ProcRoot::default();
-    for (kind, m) in [(MapKind::Uid, &plan.uid_map), (MapKind::Gid, &plan.gid_map)] {
+    for (kind, m) in [
+        (MapKind::Uid, &plan.maps.uid),
+        (MapKind::Gid, &plan.maps.gid),
+    ] {
         if let Some(m) = m.as_ref().filter(|m| !m.by_helper) {
             proc_root.write_map(None, kind, &m.map)?;
         }
@@ -149,41 +154,24 @@ pub fn filesystems(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-fn unmapped(err: Error, e: nix::errno::Errno) -> Error {
-    if e == nix::errno::Errno::EINVAL {
-        err.hint(
-            "the id is not mapped in the user namespace: map it with --map-user(s)/--map-group(s)",
-        )
-    } else {
-        err
-    }
-}
-
-/// `--setgid`, `--setuid`, `--keep-caps`.
+/// `--setgid` (without supplementary groups), `--setuid`, `--keep-caps`, as
+/// `nsutils_common::creds` sets them; an unmapped id gets nsrun's own hint.
 pub fn identity(plan: &Plan) -> Result<()> {
-    if plan.keep_caps && plan.setuid.is_some() {
-        // Keep the permitted set through setuid; keep_caps_across_exec then raises it.
-        nix::sys::prctl::set_keepcaps(true)
-            .map_err(|e| Error::errno("cannot set PR_SET_KEEPCAPS", e))?;
+    let denied = || {
+        plan.proc_dir
+            .as_ref()
+            .is_some_and(|p| creds::setgroups_denied(p.as_fd()))
+    };
+    plan.creds
+        .apply(denied)
+        .map_err(|e| {
+            match e.raw_os_error() {
+        Some(libc::EINVAL) => e.hint(
+            "the id is not mapped in the user namespace: map it with --map-user(s)/--map-group(s)",
+        ),
+        _ => e,
     }
-    if let Some(g) = plan.setgid {
-        // Dropping supplementary groups fails where setgroups is denied; there are none to
-        // drop that the namespace could use then.
-        let _ = nix::unistd::setgroups(&[]);
-        let gid = nix::unistd::Gid::from_raw(g);
-        nix::unistd::setresgid(gid, gid, gid)
-            .map_err(|e| unmapped(Error::errno(format!("cannot set group id {g}"), e), e))?;
-    }
-    if let Some(u) = plan.setuid {
-        let uid = nix::unistd::Uid::from_raw(u);
-        nix::unistd::setresuid(uid, uid, uid)
-            .map_err(|e| unmapped(Error::errno(format!("cannot set user id {u}"), e), e))?;
-    }
-    if plan.keep_caps {
-        sys::keep_caps_across_exec()
-            .map_err(|e| Error::os("cannot keep capabilities across exec", e))?;
-    }
-    Ok(())
+        })
 }
 
 /// `--clear-env`, `--whitelist-env`. The process is single-threaded, so changing the

@@ -40,30 +40,9 @@ pub fn wait(
                 return Ok(outcome);
             }
         }
-        let wait_ms = match deadline {
-            None => PollTimeout::NONE,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                // Round up, so we never wake a millisecond early and spin.
-                let ms = left.as_millis().saturating_add(1).min(i32::MAX as u128);
-                PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let (child_done, sig_ready) = {
-            let mut fds = vec![PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-            if let Some(s) = signals {
-                fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
-            }
-            if let Some(o) = &orphans {
-                fds.push(PollFd::new(o.as_fd(), PollFlags::POLLIN));
-            }
-            match poll(&mut fds, wait_ms) {
-                Ok(_) => {}
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(Error::errno("cannot poll", e)),
-            }
-            let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-            (ready(&fds[0]), signals.is_some() && ready(&fds[1]))
+        let Some((child_done, sig_ready)) = poll_once(&pidfd, signals, orphans.as_ref(), deadline)?
+        else {
+            continue;
         };
         if let Some(o) = &orphans {
             while let Ok(Some(_)) = o.read_signal() {}
@@ -87,6 +66,39 @@ pub fn wait(
             return Ok(Outcome::Code(TIMEOUT));
         }
     }
+}
+
+/// One `poll` on the child's pidfd, the signals and the orphans, until `deadline`: whether
+/// the child has ended and whether a signal is ready; `None` when interrupted.
+fn poll_once(
+    pidfd: &PidFd,
+    signals: Option<&SignalFd>,
+    orphans: Option<&SignalFd>,
+    deadline: Option<Instant>,
+) -> Result<Option<(bool, bool)>> {
+    let wait_ms = match deadline {
+        None => PollTimeout::NONE,
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            // Round up, so we never wake a millisecond early and spin.
+            let ms = left.as_millis().saturating_add(1).min(i32::MAX as u128);
+            PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX)
+        }
+    };
+    let mut fds = vec![PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    if let Some(s) = signals {
+        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+    }
+    if let Some(o) = orphans {
+        fds.push(PollFd::new(o.as_fd(), PollFlags::POLLIN));
+    }
+    match poll(&mut fds, wait_ms) {
+        Ok(_) => {}
+        Err(Errno::EINTR) => return Ok(None),
+        Err(e) => return Err(Error::errno("cannot poll", e)),
+    }
+    let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+    Ok(Some((ready(&fds[0]), signals.is_some() && ready(&fds[1]))))
 }
 
 /// SIGCHLD, blocked and read from a signalfd: it wakes the wait when an orphan exits.

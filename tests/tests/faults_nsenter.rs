@@ -175,7 +175,7 @@ fn pid_namespace_init_exiting_mid_entry() {
     }
     let dir = TempDir::new("flt-nsenter-pidns");
     let runs = harness::stress_scaled(100, 20);
-    let (mut entered, mut refused, mut killed) = (0, 0, 0);
+    let (mut entered, mut refused, mut killed, mut missed) = (0, 0, 0, 0);
     for i in 0..runs {
         let pf = dir.path().join(format!("pf-{i}"));
         let life = format!("{:.4}", (i % 10) as f64 * 0.001);
@@ -186,15 +186,27 @@ fn pid_namespace_init_exiting_mid_entry() {
             .spawn()
             .expect("spawn");
         let t = Instant::now();
-        let pid = loop {
-            if let Some(p) = std::fs::read_to_string(&pf)
+        let read_pid = || {
+            std::fs::read_to_string(&pf)
                 .ok()
                 .and_then(|s| s.trim().parse::<i32>().ok())
-            {
-                break p;
+        };
+        let pid = loop {
+            if let Some(p) = read_pid() {
+                break Some(p);
+            }
+            // The pid file lives only while the command does (a few ms): on a loaded
+            // machine nsrun may have come and gone between two looks.
+            if let Some(st) = nsrun.try_wait().expect("try_wait") {
+                assert!(st.success(), "run {i}: nsrun failed: {st:?}");
+                break read_pid();
             }
             assert!(t.elapsed() < Duration::from_secs(20), "no pid file");
             std::thread::sleep(Duration::from_micros(200));
+        };
+        let Some(pid) = pid else {
+            missed += 1;
+            continue;
         };
         let ran = dir.path().join(format!("ran-{i}"));
         let out = Cmd::tool("nsenter")
@@ -223,6 +235,7 @@ fn pid_namespace_init_exiting_mid_entry() {
     }
     println!(
         "STRESS nsenter_pidns_exit_race runs={runs} entered={entered} refused_125={refused} \
-         killed_with_the_namespace={killed} other=0"
+         killed_with_the_namespace={killed} missed={missed} other=0"
     );
+    assert!(missed < runs, "nsrun's pid file was never seen");
 }

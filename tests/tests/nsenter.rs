@@ -365,24 +365,30 @@ fn pid_colon_inode_must_match() {
     );
 }
 
-#[test]
-fn credentials_after_entering_a_user_namespace() {
-    if !need_root() {
-        return;
-    }
-    // ids 0-99 mapped to themselves (written from outside: root may), the target then
-    // runs as 5:6 inside.
+/// A target in a user namespace with ids 0-99 mapped to themselves (written from outside:
+/// root may), running `sleep` through `shell` (a command ending in `sh -c`) once mapped.
+fn mapped_user_target(shell: &str) -> Bg {
     let mut bg = Cmd::new("unshare")
         .args(["-U", "sh", "-c"])
-        .arg(
+        .arg(format!(
             "echo ready; until grep -q . /proc/$$/gid_map; do sleep 0.01; done; \
-             exec setpriv --reuid=5 --regid=6 --clear-groups sh -c 'echo mapped; exec sleep 60'",
-        )
+             exec {shell} 'echo mapped; exec sleep 60'"
+        ))
         .spawn();
     assert_eq!(bg.read_line(), "ready");
     std::fs::write(format!("/proc/{}/uid_map", bg.pid()), "0 0 100\n").expect("uid_map");
     std::fs::write(format!("/proc/{}/gid_map", bg.pid()), "0 0 100\n").expect("gid_map");
     assert_eq!(bg.read_line(), "mapped");
+    bg
+}
+
+#[test]
+fn credentials_after_entering_a_user_namespace() {
+    if !need_root() {
+        return;
+    }
+    // The target runs as 5:6 inside.
+    let bg = mapped_user_target("setpriv --reuid=5 --regid=6 --clear-groups sh -c");
     let p = bg.pid().to_string();
     let ids = "echo $(id -u) $(id -g) [$(id -G)]";
     let run = |extra: &[&str]| {
@@ -819,4 +825,58 @@ fn all_skips_namespaces_that_are_already_ours() {
         .args(["-t", &bg.pid().to_string(), "-U", "-n", "true"])
         .run()
         .ok();
+}
+
+/// `--keep-caps` through a uid change from 0 in the user namespace entered: `-S 7` keeps
+/// the capabilities only with it.
+#[test]
+fn keep_caps_through_a_uid_change() {
+    if !need_root() {
+        return;
+    }
+    let bg = mapped_user_target("sh -c");
+    let p = bg.pid().to_string();
+    let uid_caps = |extra: &[&str]| {
+        Cmd::tool("nsenter")
+            .args(["-t", &p, "-U", "-S", "7", "-G", "8"])
+            .args(extra)
+            .args([
+                "sh",
+                "-c",
+                "echo $(id -u) $(grep CapEff /proc/self/status | cut -f2)",
+            ])
+            .run()
+            .ok()
+            .out()
+            .to_string()
+    };
+    assert_eq!(uid_caps(&[]), "7 0000000000000000");
+    let kept = uid_caps(&["--keep-caps"]);
+    assert!(kept.starts_with("7 "), "{kept}");
+    assert_ne!(kept, "7 0000000000000000");
+}
+
+/// `-G` without entering a user namespace, unprivileged: with no supplementary groups
+/// there is nothing to drop (as util-linux); with groups nsenter refuses rather than run
+/// the command with them (util-linux 2.38 keeps them silently).
+#[test]
+fn setgid_unprivileged_drops_the_groups_or_refuses() {
+    if !need_root() {
+        return;
+    }
+    let me = std::process::id().to_string();
+    for prog in [harness::bin_for_nobody("nsenter"), PathBuf::from("nsenter")] {
+        let out = Cmd::new(&prog)
+            .as_nobody()
+            .args(["-t", &me, "-G", "65534", "id", "-G"])
+            .run();
+        assert_eq!(out.ok().out(), "65534", "{prog:?}");
+    }
+    Cmd::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--groups=5,6", "--"])
+        .arg(harness::bin_for_nobody("nsenter"))
+        .args(["-t", &me, "-G", "65534", "true"])
+        .run()
+        .code_is(125)
+        .stderr_has("nsenter: cannot drop supplementary groups: Operation not permitted");
 }

@@ -776,3 +776,84 @@ fn unshare_errors_explain_themselves() {
         .stderr_has("No space left on device")
         .stderr_has("user.max_net_namespaces");
 }
+
+/// uid 65534 holding the supplementary groups 5 and 6, running `prog` (setpriv execs it by
+/// `PATH` when it has no slash).
+fn nobody_with_groups(prog: impl AsRef<std::ffi::OsStr>) -> Cmd {
+    Cmd::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--groups=5,6", "--"])
+        .arg(prog)
+}
+
+/// `-G` runs the command without supplementary groups (`nsutils_common::creds`), or says why
+/// it cannot: refused with nothing to drop is no failure; refused where groups would stay is,
+/// as with unshare; where the user namespace denies setgroups (`-r`) no one can drop them and
+/// the command runs with them (unshare 2.38 fails there too, even without groups).
+#[test]
+fn setgid_drops_the_groups_or_says_why() {
+    if !need_rootless() {
+        return;
+    }
+    let out = Cmd::tool("nsrun")
+        .as_nobody()
+        .args(["-G", "65534", "id", "-G"])
+        .run();
+    assert_eq!(out.ok().out(), "65534", "nothing to drop");
+
+    let nsrun = bin_for_nobody("nsrun");
+    nobody_with_groups(&nsrun)
+        .args(["-G", "65534", "id", "-G"])
+        .run()
+        .code_is(125)
+        .stderr_has("nsrun: cannot drop supplementary groups: Operation not permitted")
+        .stderr_has("nsrun: hint: dropping them needs CAP_SETGID");
+    let ul = nobody_with_groups("unshare")
+        .args(["-G", "65534", "id", "-G"])
+        .run();
+    assert_ne!(ul.code(), 0, "unshare refuses too:{ul:?}");
+    ul.stderr_has("setgroups failed");
+
+    let out = nobody_with_groups(&nsrun)
+        .args(["-r", "-G", "0", "sh", "-c", "id -g; id -G"])
+        .run();
+    out.ok();
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["0", "0 65534"],
+        "the gid set, the groups kept as the overflow group:{out:?}"
+    );
+
+    Cmd::tool("nsrun")
+        .as_nobody()
+        .args(["-r", "-G", "5", "true"])
+        .run()
+        .code_is(125)
+        .stderr_has("nsrun: cannot set gid 5: Invalid argument")
+        .stderr_has("map it with --map-user(s)/--map-group(s)");
+}
+
+/// `--keep-caps` through a uid change from 0 (PR_SET_KEEPCAPS before setresuid, then the
+/// ambient set): the command, uid 1, keeps the user namespace's capabilities.
+#[test]
+fn keep_caps_through_a_uid_change() {
+    if !need_root() {
+        return;
+    }
+    // uid, groups and the effective capabilities, on one line.
+    let ids_caps = "echo $(id -u) $(id -G) $(grep CapEff /proc/self/status | cut -f2)";
+    let run = |extra: &[&str]| {
+        Cmd::tool("nsrun")
+            .args(["-U", "--map-users=0:100000:10", "--map-groups=0:100000:10"])
+            .args(["-S", "1", "-G", "1"])
+            .args(extra)
+            .args(["sh", "-c", ids_caps])
+            .run()
+            .ok()
+            .out()
+            .to_string()
+    };
+    assert_eq!(run(&[]), "1 1 0000000000000000");
+    let kept = run(&["--keep-caps"]);
+    assert!(kept.starts_with("1 1 "), "{kept}");
+    assert_ne!(kept, "1 1 0000000000000000");
+}
