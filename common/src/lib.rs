@@ -6,6 +6,7 @@
 //! | [`mount`] | persisting namespaces by bind mount, `/run/netns`, mount propagation |
 //! | [`nsfs`] | namespace files: open, check the kind, identity, owner, parent, enter |
 //! | [`pidfd`] | pidfds: pin a target, its namespaces, atomic `setns(pidfd, mask)` |
+//! | [`proc`] | processes in `/proc` through procfs: children, descendants, status ids |
 //! | [`mountinfo`] | the mount table: nsfs bind mounts, escapes |
 //! | [`idmap`] | id maps: parse, print, algebra, `/etc/subuid`, writing them |
 //! | [`reaper`] | the init loop of nsinit and `nsrun --init`: spawn, reap, forward, shut down |
@@ -27,6 +28,7 @@ pub mod mount;
 pub mod mountinfo;
 pub mod nsfs;
 pub mod pidfd;
+pub mod proc;
 pub mod reaper;
 pub mod safefile;
 pub mod spawn;

@@ -82,10 +82,7 @@ impl PidFd {
     /// process that reused the PID.
     pub fn ns_file(&self, kind: NsKind, for_children: bool) -> Result<NsFile> {
         let path = proc_ns_path(Some(self.pid), kind, for_children);
-        match sys::pidfd_get_namespace(
-            self.fd.as_fd(),
-            sys::pidfs_ns_ioctl(kind.pidfd_ioctl_nr(for_children)),
-        ) {
+        match sys::pidfd_get_namespace(self.fd.as_fd(), kind, for_children) {
             Ok(fd) => return NsFile::from_fd(fd, path, Some(kind)),
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTTY) | Some(libc::EINVAL)) => {}
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {

@@ -25,8 +25,7 @@
 //!   so a stopped process can act on it), then SIGKILL: after [`ReaperConfig::exit_grace`]
 //!   when the commands ended on their own, after [`ReaperConfig::grace`] when the init was
 //!   told to stop or a command is still running. As PID 1 "everything" is the whole namespace
-//!   (`kill(-1)`); otherwise the subreaper's descendants, found through
-//!   `/proc/PID/task/TID/children`. SIGTERM or SIGINT sent to the init is forwarded and, if the
+//!   (`kill(-1)`); otherwise the subreaper's descendants ([`crate::proc::descendants`]). SIGTERM or SIGINT sent to the init is forwarded and, if the
 //!   commands are still there after the grace period, followed by SIGKILL.
 //! * **Outcome.** The main (first) command's exit code, or 128+N when it died by signal N
 //!   (PID 1 cannot re-raise a signal on itself), after the `success_codes` remap.
@@ -34,7 +33,7 @@
 //! Each part has its module, and [`run`] calls them in order, one named step each:
 //! `config` ([`ReaperConfig`]: what the loop is told), `inherited` (the caller's signal
 //! state), `start` (the commands), `event_loop` (the one `poll`), `signals` (what each signal
-//! does), `reap`, `job` (terminal and job control), `shutdown` and `descendants`.
+//! does), `reap`, `job` (terminal and job control) and `shutdown`.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -47,7 +46,6 @@ use crate::safefile::{Mark, PidFile};
 use crate::spawn;
 
 mod config;
-mod descendants;
 mod event_loop;
 mod inherited;
 mod job;
@@ -56,8 +54,8 @@ mod shutdown;
 mod signals;
 mod start;
 
+pub use crate::proc::descendants;
 pub use config::{ExitOn, ReaperConfig, WaitMode, DEFAULT_EXIT_GRACE, DEFAULT_GRACE};
-pub use descendants::descendants;
 use inherited::Inherited;
 
 /// Run in the process that is (or acts as) init, single-threaded, before it has forked any

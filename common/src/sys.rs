@@ -1,15 +1,17 @@
-//! The raw system calls nix does not wrap: namespace and pidfd ioctls, `pidfd_open`,
-//! `pidfd_send_signal`, `close_range`, `open_tree`/`move_mount`, `fork` and signal
-//! dispositions.
+//! The system calls nix does not wrap: namespace and pidfd ioctls, pidfds, `close_range`,
+//! `open_tree`/`move_mount`, `fork`, signal dispositions, capabilities, the terminal.
 //!
-//! This is the only module of the workspace allowed `unsafe`; every block says why it is
-//! sound. Everything here returns `io::Result` and takes or returns typed fds, so no caller
-//! handles a raw fd number or `errno`.
+//! Where rustix (already in the build through clap and procfs) has a safe wrapper, this
+//! module calls it; what is left is `unsafe`, and this is the only module of the workspace
+//! with `unsafe` blocks — every one says why it is sound. Everything here returns
+//! `io::Result` and takes or returns typed fds, so no caller handles `errno`.
 
 #![allow(unsafe_code)]
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::kind::NsKind;
 
 /// `_IO(0xb7, n)`: the nsfs ioctls of `linux/nsfs.h`.
 const fn nsio(n: u8) -> libc::c_ulong {
@@ -21,7 +23,7 @@ const NS_GET_NSTYPE: libc::c_ulong = nsio(3);
 const NS_GET_OWNER_UID: libc::c_ulong = nsio(4);
 
 /// `_IO(0xFF, n)`: the pidfs ioctls of `linux/pidfd.h` (Linux 6.11+).
-pub(crate) const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
+const fn pidfs_ns_ioctl(n: u8) -> libc::c_ulong {
     (0xFF << 8) | n as libc::c_ulong
 }
 
@@ -33,7 +35,8 @@ fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     }
 }
 
-/// An ioctl that takes no argument and returns an int (or a new fd).
+/// An ioctl that takes no argument and returns an int (or a new fd). Only for the requests
+/// of this module, each known to take none.
 fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int> {
     // An explicit 0 argument: ioctl is variadic, and without it the kernel sees whatever
     // the third register holds — the pidfs namespace ioctls reject a non-zero argument
@@ -43,7 +46,8 @@ fn ioctl_noarg(fd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<libc::c_int
     cvt(r as libc::c_long).map(|r| r as libc::c_int)
 }
 
-/// Take ownership of an fd that a successful syscall just returned.
+/// Take ownership of an fd that a successful syscall just returned (only for requests
+/// that return a new fd).
 fn owned(fd: libc::c_int) -> OwnedFd {
     // SAFETY: the kernel just returned this descriptor to us; nobody else owns it.
     unsafe { OwnedFd::from_raw_fd(fd) }
@@ -75,16 +79,27 @@ pub fn ns_get_owner_uid(fd: BorrowedFd<'_>) -> io::Result<libc::uid_t> {
     cvt(r as libc::c_long).map(|_| uid)
 }
 
-/// `PIDFD_GET_*_NAMESPACE`: a namespace fd of the process the pidfd refers to.
-pub fn pidfd_get_namespace(pidfd: BorrowedFd<'_>, req: libc::c_ulong) -> io::Result<OwnedFd> {
+/// `PIDFD_GET_*_NAMESPACE`: the namespace `kind` (or its `_for_children` twin) of the
+/// process the pidfd refers to, as a new fd.
+pub fn pidfd_get_namespace(
+    pidfd: BorrowedFd<'_>,
+    kind: NsKind,
+    for_children: bool,
+) -> io::Result<OwnedFd> {
+    let req = pidfs_ns_ioctl(kind.pidfd_ioctl_nr(for_children));
     ioctl_noarg(pidfd, req).map(owned)
 }
 
-/// `pidfd_open(2)`.
+/// `pidfd_open(2)`. EINVAL for a PID that is not positive.
 pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags by value and returns a new fd or -1.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0 as libc::c_uint) };
-    cvt(r).map(|fd| owned(fd as libc::c_int))
+    let pid = (pid > 0)
+        .then(|| rustix::process::Pid::from_raw(pid))
+        .flatten()
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    Ok(rustix::process::pidfd_open(
+        pid,
+        rustix::process::PidfdFlags::empty(),
+    )?)
 }
 
 /// `pidfd_send_signal(2)` with no siginfo; `sig` 0 only checks that the process lives.
@@ -103,43 +118,29 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<
     cvt(r).map(drop)
 }
 
-/// `OPEN_TREE_CLONE` of `linux/mount.h`: a detached copy of the mount, not the mount itself.
-const OPEN_TREE_CLONE: libc::c_uint = 1;
-/// `MOVE_MOUNT_F_EMPTY_PATH`, `MOVE_MOUNT_T_EMPTY_PATH`: both ends of `move_mount` by fd.
-const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x04;
-const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
-
 /// `open_tree(2)` with `OPEN_TREE_CLONE`: a detached bind mount of what `path` resolves to
 /// (following a `/proc/PID/ns/X` link to the namespace), close-on-exec. Dropping it unattached
 /// dissolves it; once attached by [`move_mount_onto`], the fd refers to the attached mount.
 pub fn open_tree_clone(path: &std::ffi::CStr) -> io::Result<OwnedFd> {
-    // SAFETY: a NUL-terminated path that lives across the call, and flags by value.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
-        )
-    };
-    cvt(r).map(|fd| owned(fd as libc::c_int))
+    use rustix::mount::OpenTreeFlags;
+    Ok(rustix::mount::open_tree(
+        rustix::fs::CWD,
+        path,
+        OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+    )?)
 }
 
 /// `move_mount(2)` of the detached mount `tree` onto the file or directory `onto` is open on:
 /// the mount lands on that very inode, whatever its path has become since it was opened.
 pub fn move_mount_onto(tree: BorrowedFd<'_>, onto: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: two valid descriptors, empty NUL-terminated paths (static), flags by value.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            onto.as_raw_fd(),
-            c"".as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
-        )
-    };
-    cvt(r).map(drop)
+    use rustix::mount::MoveMountFlags;
+    Ok(rustix::mount::move_mount(
+        tree,
+        c"",
+        onto,
+        c"",
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+    )?)
 }
 
 /// The result of [`fork`].
@@ -235,15 +236,7 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
 /// The width in columns of the terminal `fd` refers to (`TIOCGWINSZ`); `None` when it is no
 /// terminal or reports a width of 0.
 pub fn terminal_width(fd: BorrowedFd<'_>) -> Option<u16> {
-    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which points to a zeroed
-    // local of that type.
-    let ws = unsafe {
-        let mut ws: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) < 0 {
-            return None;
-        }
-        ws
-    };
+    let ws = rustix::termios::tcgetwinsize(fd).ok()?;
     (ws.ws_col > 0).then_some(ws.ws_col)
 }
 
@@ -305,9 +298,13 @@ pub fn for_each_dirent(
 /// a new one: a single `SIOCSIFFLAGS` ioctl on a throwaway datagram socket (about 45 µs; the
 /// netlink route would cost more code and more time for the same effect).
 pub fn set_loopback_up() -> io::Result<()> {
-    // SAFETY: socket takes three integers and returns a new fd or -1.
-    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    let sock = owned(cvt(libc::c_long::from(raw))? as libc::c_int);
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
     // SAFETY: ifreq is plain old data (integers, arrays and a union of them); all zeroes is
     // a valid value of it.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
@@ -325,42 +322,12 @@ pub fn set_loopback_up() -> io::Result<()> {
 
 /// `setdomainname(2)`: set the NIS domain name of the caller's UTS namespace.
 pub fn setdomainname(name: &[u8]) -> io::Result<()> {
-    // SAFETY: the kernel reads exactly `len` bytes from the pointer, which borrows `name`.
-    let r = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
-    cvt(libc::c_long::from(r)).map(drop)
+    Ok(rustix::system::setdomainname(name)?)
 }
 
-/// `struct __user_cap_header_struct` of `linux/capability.h`.
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: libc::c_int,
-}
-
-/// `struct __user_cap_data_struct`; version 3 uses two of them (64 capability bits).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-
-/// `capget(2)` of the calling thread, version 3: the header (for a following `capset`) and
-/// the two 32-bit words of each set.
-fn capget() -> io::Result<(CapHeader, [CapData; 2])> {
-    let mut hdr = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget with a version-3 header writes exactly two CapData structs, which is
-    // the size of `data`; both pointers refer to live locals of the kernel's layout.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    cvt(r)?;
-    Ok((hdr, data))
+/// One capability as rustix names it: the set with bit `cap` alone.
+fn cap_bit(cap: u32) -> rustix::thread::CapabilitySet {
+    rustix::thread::CapabilitySet::from_bits_retain(1 << cap)
 }
 
 /// Keep the capabilities the caller holds across `execve` even when the command does not
@@ -368,31 +335,16 @@ fn capget() -> io::Result<(CapHeader, [CapData; 2])> {
 /// then raise it in the ambient set (every capability the kernel knows: [`last_cap`]).
 /// Capabilities outside the permitted set are skipped (the kernel refuses them with EPERM).
 pub fn keep_caps_across_exec() -> io::Result<()> {
+    use rustix::thread::{capabilities, configure_capability_in_ambient_set, set_capabilities};
     let last_cap = last_cap();
-    let (hdr, mut data) = capget()?;
-    for d in &mut data {
-        d.effective = d.permitted;
-        d.inheritable = d.permitted;
-    }
-    // SAFETY: capset reads the header and two cap data structs of the kernel's layout.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) };
-    cvt(r)?;
+    let mut sets = capabilities(None)?;
+    sets.effective = sets.permitted;
+    sets.inheritable = sets.permitted;
+    set_capabilities(None, sets)?;
     for cap in 0..=last_cap.min(63) {
-        let word = data[(cap / 32) as usize].permitted;
-        if word & (1 << (cap % 32)) == 0 {
-            continue;
+        if sets.permitted.contains(cap_bit(cap)) {
+            configure_capability_in_ambient_set(cap_bit(cap), true)?;
         }
-        // SAFETY: prctl with integer arguments only; it changes the ambient set.
-        let r = unsafe {
-            libc::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-                libc::c_ulong::from(cap),
-                0 as libc::c_ulong,
-                0 as libc::c_ulong,
-            )
-        };
-        cvt(libc::c_long::from(r))?;
     }
     Ok(())
 }
@@ -402,16 +354,10 @@ pub fn keep_caps_across_exec() -> io::Result<()> {
 /// `/proc/sys/kernel/cap_last_cap`: this runs after entering a container's mount namespace
 /// or changing root, where `/proc` is another one or missing.
 pub fn last_cap() -> u32 {
-    let mut last = 0;
-    for cap in 1..64u32 {
-        // SAFETY: prctl with integer arguments only; PR_CAPBSET_READ changes nothing.
-        let r = unsafe { libc::prctl(libc::PR_CAPBSET_READ, libc::c_ulong::from(cap), 0, 0, 0) };
-        if r < 0 {
-            break;
-        }
-        last = cap;
-    }
-    last
+    (1..64u32)
+        .take_while(|&cap| rustix::thread::capability_is_in_bounding_set(cap_bit(cap)).is_ok())
+        .last()
+        .unwrap_or(0)
 }
 
 /// `close_range(first, ~0, 0)`: close every descriptor from `first` upwards (falling back to
@@ -442,9 +388,9 @@ pub unsafe fn close_fds_from(first: RawFd) -> io::Result<()> {
         .filter(|fd| *fd >= first)
         .collect();
     for fd in fds {
-        // SAFETY: as above; a number that was the directory's own fd is already closed and
-        // close() then fails with EBADF, which is harmless.
-        unsafe { libc::close(fd) };
+        // As above (the caller's # Safety); a number that was the directory's own fd is
+        // already closed, and EBADF then is harmless.
+        let _ = nix::unistd::close(fd);
     }
     Ok(())
 }
@@ -462,10 +408,7 @@ pub fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
 /// `ioctl(fd, TIOCSCTTY, 0)`: make the terminal on `fd` the controlling terminal of the
 /// calling session leader (fails if another session already owns it).
 pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: TIOCSCTTY takes an int argument by value (0: do not steal); no memory is
-    // passed.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY as _, 0 as libc::c_int) };
-    cvt(r as libc::c_long).map(drop)
+    Ok(rustix::process::ioctl_tiocsctty(fd)?)
 }
 
 /// `ioctl(fd, TIOCNOTTY)`: give up the controlling terminal on `fd` (ENOTTY if it is not
@@ -519,17 +462,11 @@ pub fn sigpipe_ignored_at_start() -> Option<bool> {
 /// `pidfd_getfd(2)`: a duplicate (close-on-exec) of fd `targetfd` of the process the pidfd
 /// refers to. Needs ptrace-attach permission over it (Linux 5.6+).
 pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, targetfd: RawFd) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_getfd takes a valid pidfd, an fd number of the other process and flags
-    // 0 by value; it returns a new fd of ours (close-on-exec) or -1.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_getfd,
-            pidfd.as_raw_fd(),
-            targetfd,
-            0 as libc::c_uint,
-        )
-    };
-    cvt(r).map(|fd| owned(fd as libc::c_int))
+    Ok(rustix::process::pidfd_getfd(
+        pidfd,
+        targetfd,
+        rustix::process::PidfdGetfdFlags::empty(),
+    )?)
 }
 
 /// `SIOCGSKNS` of `linux/sockios.h`: the network namespace of a socket.
@@ -572,23 +509,12 @@ pub fn readlinkat_into(
     name: &std::ffi::CStr,
     buf: &mut [u8],
 ) -> io::Result<usize> {
-    // SAFETY: `name` is NUL-terminated; the kernel writes at most `buf.len()` bytes into
-    // `buf`, which is valid for writes of that many.
-    let r = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    cvt(r as libc::c_long).map(|n| n as usize)
+    Ok(rustix::fs::readlinkat_raw(dir, name, buf)?)
 }
 
 /// The calling thread's permitted capability set as a 64-bit mask (`capget(2)`).
 pub fn caps_permitted() -> io::Result<u64> {
-    let (_, data) = capget()?;
-    Ok(u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
+    Ok(rustix::thread::capabilities(None)?.permitted.bits())
 }
 
 /// Define the process's C `main` to run `$main` (a `fn() -> ExitCode`) through [`run_main`]
@@ -640,17 +566,21 @@ pub fn run_main(main: fn() -> std::process::ExitCode) -> libc::c_int {
     // SAFETY: `fds` is a valid array of 3 pollfd for the duration of the call.
     if unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } >= 0 {
         for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
-            // SAFETY: a NUL-terminated path; the new fd is the lowest free one, i.e. `p.fd`,
-            // and is deliberately never closed (it is the process's stdio from now on).
-            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
-            if fd != p.fd {
+            // The new fd is the lowest free one, i.e. `p.fd`, and is deliberately never
+            // closed (it is the process's stdio from now on).
+            let fd = nix::fcntl::open(
+                c"/dev/null",
+                nix::fcntl::OFlag::O_RDWR,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map(std::os::fd::IntoRawFd::into_raw_fd);
+            if fd.ok() != Some(p.fd) {
                 // As std does: running without stdio we cannot trust is worse than stopping.
                 std::process::abort();
             }
         }
     }
-    // SAFETY: SIG_IGN is a valid disposition for SIGPIPE; no handler code is involved.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    let _ = set_signal_default(libc::SIGPIPE, false);
     let code = main();
     let _ = std::io::Write::flush(&mut std::io::stdout());
     // ExitCode keeps its value private; it is one of the 256 codes a process can exit with.

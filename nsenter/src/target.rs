@@ -94,18 +94,13 @@ impl Target {
     /// second field of the `Uid:`/`Gid:` line of `/proc/PID/status` (real, effective, saved,
     /// fs). The effective id is the one permission checks use and the owner of `/proc/PID`.
     pub fn effective_id(&self, uid: bool) -> Result<u32> {
-        let text = String::from_utf8_lossy(&self.read("status")?).into_owned();
         let field = if uid { "Uid:" } else { "Gid:" };
-        text.lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| {
-                Error::msg(format!(
-                    "cannot find {field} in /proc/{}/status",
-                    self.pid()
-                ))
-            })
+        nsutils_common::proc::effective_id(&self.read("status")?, uid).ok_or_else(|| {
+            Error::msg(format!(
+                "cannot find {field} in /proc/{}/status",
+                self.pid()
+            ))
+        })
     }
 
     /// The target's uid or gid map, as seen from our user namespace.
@@ -124,24 +119,18 @@ impl Target {
 
     /// The target's cgroup v2 path (the `0::/path` line of `/proc/PID/cgroup`).
     pub fn cgroup_v2_path(&self) -> Result<String> {
-        let text = String::from_utf8_lossy(&self.read("cgroup")?).into_owned();
-        text.lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Error::msg(format!(
-                    "process {} is in no cgroup v2 hierarchy",
-                    self.pid()
-                ))
-                .hint("--join-cgroup needs cgroup v2 (a 0::/PATH line in /proc/PID/cgroup)")
-            })
+        nsutils_common::proc::cgroup_v2_path(&self.read("cgroup")?).ok_or_else(|| {
+            Error::msg(format!(
+                "process {} is in no cgroup v2 hierarchy",
+                self.pid()
+            ))
+            .hint("--join-cgroup needs cgroup v2 (a 0::/PATH line in /proc/PID/cgroup)")
+        })
     }
 
-    /// The target's first child, if it has one (`/proc/PID/task/PID/children`).
+    /// The target's first child, if it has one.
     pub fn first_child(&self) -> Option<i32> {
-        let text =
-            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.pid())).ok()?;
-        text.split_whitespace().next()?.parse().ok()
+        nsutils_common::proc::children(self.pid()).first().copied()
     }
 }
 

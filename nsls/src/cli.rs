@@ -176,58 +176,12 @@ pub fn parse_from(args: Vec<OsString>) -> std::result::Result<Cli, ExitCode> {
 }
 
 impl Cli {
-    /// Check the combination and turn strings into values.
+    /// Check the combination and turn strings into values: the kinds, what to print, the
+    /// columns, the format and the tree.
     pub fn validate(self) -> Result<Opts> {
-        let mut kinds = KindMap::splat(false);
-        for spec in &self.types {
-            for name in spec.split(',').filter(|s| !s.is_empty()) {
-                let k = NsKind::from_name(name).ok_or_else(|| {
-                    Error::msg(format!("unknown namespace type: {name}"))
-                        .hint(format!("types are {}", NsKind::names()))
-                })?;
-                kinds[k] = true;
-            }
-        }
-        if kinds.kinds().next().is_none() {
-            kinds = KindMap::splat(true);
-        }
-        let mode = if self.list_columns {
-            Mode::ListColumns
-        } else if let Some(pid) = self.pids {
-            Mode::Pids(pid)
-        } else if let Some(ns) = &self.namespace {
-            let ino = ns
-                .parse::<u64>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| Error::msg(format!("invalid namespace argument: '{ns}'")))?;
-            Mode::Processes(ino)
-        } else {
-            Mode::Namespaces
-        };
-        let only_net = kinds.iter().all(|(k, &on)| on == (k == NsKind::Net));
-        let defaults: &[Col] = match mode {
-            Mode::Processes(_) => &columns::DEFAULT_PROCS,
-            _ if only_net => &columns::DEFAULT_NET,
-            _ => &columns::DEFAULT,
-        };
-        let columns = if self.output_all {
-            columns::COLUMNS.iter().map(|i| i.col).collect()
-        } else if self.output.is_empty() {
-            defaults.to_vec()
-        } else {
-            let mut cols = Vec::new();
-            for (n, spec) in self.output.iter().enumerate() {
-                let base: &[Col] = if n == 0 { defaults } else { &[] };
-                let mut more = columns::parse_list(spec, base)?;
-                if n > 0 && !spec.starts_with('+') {
-                    // A later plain -o replaces, as it would in lsns.
-                    cols.clear();
-                }
-                cols.append(&mut more);
-            }
-            cols
-        };
+        let kinds = self.kinds()?;
+        let mode = self.mode()?;
+        let columns = self.columns(mode, &kinds)?;
         let format = if self.json {
             Format::Json
         } else if self.raw {
@@ -258,5 +212,69 @@ impl Cli {
             strict: self.strict,
             shallow: self.shallow,
         })
+    }
+
+    /// The kinds of `-t` (repeatable, comma-separated); none given: every kind.
+    fn kinds(&self) -> Result<KindMap<bool>> {
+        let mut kinds = KindMap::splat(false);
+        for spec in &self.types {
+            for name in spec.split(',').filter(|s| !s.is_empty()) {
+                let k = NsKind::from_name(name).ok_or_else(|| {
+                    Error::msg(format!("unknown namespace type: {name}"))
+                        .hint(format!("types are {}", NsKind::names()))
+                })?;
+                kinds[k] = true;
+            }
+        }
+        if kinds.kinds().next().is_none() {
+            kinds = KindMap::splat(true);
+        }
+        Ok(kinds)
+    }
+
+    /// What to print: `-H`, `--pids`, the processes of a NAMESPACE, or the namespaces.
+    fn mode(&self) -> Result<Mode> {
+        Ok(if self.list_columns {
+            Mode::ListColumns
+        } else if let Some(pid) = self.pids {
+            Mode::Pids(pid)
+        } else if let Some(ns) = &self.namespace {
+            let ino = ns
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| Error::msg(format!("invalid namespace argument: '{ns}'")))?;
+            Mode::Processes(ino)
+        } else {
+            Mode::Namespaces
+        })
+    }
+
+    /// The columns: `--output-all`, the `-o` lists (`+LIST` appends to the defaults; a later
+    /// plain `-o` replaces, as in lsns), or the defaults of the mode (network ones for
+    /// `-t net` alone).
+    fn columns(&self, mode: Mode, kinds: &KindMap<bool>) -> Result<Vec<Col>> {
+        let only_net = kinds.iter().all(|(k, &on)| on == (k == NsKind::Net));
+        let defaults: &[Col] = match mode {
+            Mode::Processes(_) => &columns::DEFAULT_PROCS,
+            _ if only_net => &columns::DEFAULT_NET,
+            _ => &columns::DEFAULT,
+        };
+        if self.output_all {
+            return Ok(columns::COLUMNS.iter().map(|i| i.col).collect());
+        }
+        if self.output.is_empty() {
+            return Ok(defaults.to_vec());
+        }
+        let mut cols = Vec::new();
+        for (n, spec) in self.output.iter().enumerate() {
+            let base: &[Col] = if n == 0 { defaults } else { &[] };
+            let mut more = columns::parse_list(spec, base)?;
+            if n > 0 && !spec.starts_with('+') {
+                cols.clear();
+            }
+            cols.append(&mut more);
+        }
+        Ok(cols)
     }
 }

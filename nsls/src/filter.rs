@@ -110,116 +110,128 @@ fn unknown_word(chars: &[char], start: usize, end: usize, after_cmp: bool) -> Er
     }
 }
 
+/// Split an expression into tokens, each with its column (1-based) for messages.
 fn lex(src: &str) -> Result<Vec<(usize, Tok)>> {
     let chars: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, Tok)> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         let pos = i + 1;
-        if c.is_whitespace() {
+        let (tok, next) = if c.is_whitespace() {
             i += 1;
             continue;
-        }
-        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
-        let tok = match two.as_str() {
-            "==" => Some(Tok::Cmp(Cmp::Eq)),
-            "!=" => Some(Tok::Cmp(Cmp::Ne)),
-            "<=" => Some(Tok::Cmp(Cmp::Le)),
-            ">=" => Some(Tok::Cmp(Cmp::Ge)),
-            "=~" => Some(Tok::Cmp(Cmp::Match)),
-            "!~" => Some(Tok::Cmp(Cmp::NoMatch)),
-            "&&" => Some(Tok::And),
-            "||" => Some(Tok::Or),
-            _ => None,
+        } else if let Some((tok, len)) = operator(&chars[i..]) {
+            (tok, i + len)
+        } else if c == '"' || c == '\'' {
+            let (text, next) = string(&chars, i)?;
+            (Tok::Str(text), next)
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            number(&chars, i)?
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let after_cmp = matches!(out.last(), Some((_, Tok::Cmp(_))));
+            word(&chars, i, after_cmp)?
+        } else {
+            return Err(err(pos, format!("unexpected character '{c}'")));
         };
-        if let Some(t) = tok {
-            out.push((pos, t));
-            i += 2;
-            continue;
-        }
-        match c {
-            '<' | '>' | '!' | '(' | ')' => {
-                out.push((
-                    pos,
-                    match c {
-                        '<' => Tok::Cmp(Cmp::Lt),
-                        '>' => Tok::Cmp(Cmp::Gt),
-                        '!' => Tok::Not,
-                        '(' => Tok::Open,
-                        _ => Tok::Close,
-                    },
-                ));
-                i += 1;
-            }
-            '"' | '\'' => {
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err(err(pos, "unterminated string")),
-                        Some(&q) if q == c => break,
-                        Some('\\') if chars.get(i + 1).is_some() => {
-                            s.push(chars[i + 1]);
-                            i += 2;
-                        }
-                        Some(&ch) => {
-                            s.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-                i += 1;
-                out.push((pos, Tok::Str(s)));
-            }
-            c if c.is_ascii_digit()
-                || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
-            {
-                let start = i;
-                i += 1;
-                while chars.get(i).is_some_and(char::is_ascii_digit) {
-                    i += 1;
-                }
-                let s: String = chars[start..i].iter().collect();
-                let n = s
-                    .parse()
-                    .map_err(|_| err(pos, format!("bad number '{s}'")))?;
-                out.push((pos, Tok::Num(n)));
-            }
-            c if c.is_ascii_alphabetic() || c == '_' => {
-                let start = i;
-                while chars
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                let t = match word.to_ascii_lowercase().as_str() {
-                    "and" => Tok::And,
-                    "or" => Tok::Or,
-                    "not" => Tok::Not,
-                    "eq" => Tok::Cmp(Cmp::Eq),
-                    "ne" => Tok::Cmp(Cmp::Ne),
-                    "lt" => Tok::Cmp(Cmp::Lt),
-                    "gt" => Tok::Cmp(Cmp::Gt),
-                    "le" => Tok::Cmp(Cmp::Le),
-                    "ge" => Tok::Cmp(Cmp::Ge),
-                    _ => Tok::Col(Col::from_name(&word).ok_or_else(|| {
-                        unknown_word(
-                            &chars,
-                            start,
-                            i,
-                            matches!(out.last(), Some((_, Tok::Cmp(_)))),
-                        )
-                    })?),
-                };
-                out.push((pos, t));
-            }
-            _ => return Err(err(pos, format!("unexpected character '{c}'"))),
-        }
+        out.push((pos, tok));
+        i = next;
     }
     Ok(out)
+}
+
+/// The operator `rest` begins with, and its length: two characters (`==`, `&&`, `=~`, …)
+/// before one (`<`, `!`, `(`, …).
+fn operator(rest: &[char]) -> Option<(Tok, usize)> {
+    let two: String = rest.iter().take(2).collect();
+    let tok = match two.as_str() {
+        "==" => Tok::Cmp(Cmp::Eq),
+        "!=" => Tok::Cmp(Cmp::Ne),
+        "<=" => Tok::Cmp(Cmp::Le),
+        ">=" => Tok::Cmp(Cmp::Ge),
+        "=~" => Tok::Cmp(Cmp::Match),
+        "!~" => Tok::Cmp(Cmp::NoMatch),
+        "&&" => Tok::And,
+        "||" => Tok::Or,
+        _ => {
+            let one = match rest.first()? {
+                '<' => Tok::Cmp(Cmp::Lt),
+                '>' => Tok::Cmp(Cmp::Gt),
+                '!' => Tok::Not,
+                '(' => Tok::Open,
+                ')' => Tok::Close,
+                _ => return None,
+            };
+            return Some((one, 1));
+        }
+    };
+    Some((tok, 2))
+}
+
+/// The string quoted at `chars[start]` (by `"` or `'`; a backslash takes the next
+/// character as it is), and where the text after it begins.
+fn string(chars: &[char], start: usize) -> Result<(String, usize)> {
+    let quote = chars[start];
+    let mut s = String::new();
+    let mut i = start + 1;
+    loop {
+        match chars.get(i) {
+            None => return Err(err(start + 1, "unterminated string")),
+            Some(&q) if q == quote => return Ok((s, i + 1)),
+            Some('\\') if chars.get(i + 1).is_some() => {
+                s.push(chars[i + 1]);
+                i += 2;
+            }
+            Some(&ch) => {
+                s.push(ch);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The (possibly negative) number at `chars[start]`, and where the text after it begins.
+fn number(chars: &[char], start: usize) -> Result<(Tok, usize)> {
+    let mut i = start + 1;
+    while chars.get(i).is_some_and(char::is_ascii_digit) {
+        i += 1;
+    }
+    let s: String = chars[start..i].iter().collect();
+    let n = s
+        .parse()
+        .map_err(|_| err(start + 1, format!("bad number '{s}'")))?;
+    Ok((Tok::Num(n), i))
+}
+
+/// The word at `chars[start]`: a spelled operator (`and`, `eq`, …) or a column name, and
+/// where the text after it begins. `after_cmp`: it follows a comparison, where an unknown
+/// word was likely meant as a string (the hint says so).
+fn word(chars: &[char], start: usize, after_cmp: bool) -> Result<(Tok, usize)> {
+    let mut i = start;
+    while chars
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+    {
+        i += 1;
+    }
+    let word: String = chars[start..i].iter().collect();
+    let tok = match word.to_ascii_lowercase().as_str() {
+        "and" => Tok::And,
+        "or" => Tok::Or,
+        "not" => Tok::Not,
+        "eq" => Tok::Cmp(Cmp::Eq),
+        "ne" => Tok::Cmp(Cmp::Ne),
+        "lt" => Tok::Cmp(Cmp::Lt),
+        "gt" => Tok::Cmp(Cmp::Gt),
+        "le" => Tok::Cmp(Cmp::Le),
+        "ge" => Tok::Cmp(Cmp::Ge),
+        _ => {
+            Tok::Col(Col::from_name(&word).ok_or_else(|| unknown_word(chars, start, i, after_cmp))?)
+        }
+    };
+    Ok((tok, i))
 }
 
 struct Parser {

@@ -124,12 +124,43 @@ fn truncate(s: &str, w: usize) -> String {
     t
 }
 
-/// Print aligned columns.
+/// Print aligned columns: each row's cells laid out as lines of text, the columns' widths
+/// (shrunk to the terminal where they may be), then the header and every line.
 pub fn table(out: &mut impl Write, t: &Table, st: &Style) -> io::Result<()> {
     let end = if st.null { "\0" } else { "\n" };
+    let lines = cell_lines(t, st);
+    let mut widths = natural_widths(t, st, &lines);
+    if let Some(term) = st.width {
+        fit_to_terminal(t, &mut widths, term);
+    }
+    let mut line = String::new();
+    let mut emit = |texts: &[&str]| -> io::Result<()> {
+        format_line(&mut line, t, &widths, texts);
+        out.write_all(line.trim_end_matches(' ').as_bytes())?;
+        out.write_all(end.as_bytes())
+    };
+    if !st.noheadings {
+        let names: Vec<&str> = t.heads.iter().map(|h| h.name).collect();
+        emit(&names)?;
+    }
+    for cells in &lines {
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+        for l in 0..height {
+            let texts: Vec<&str> = cells
+                .iter()
+                .map(|parts| parts.get(l).map_or("", String::as_str))
+                .collect();
+            emit(&texts)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every printed row, in tree order: for each cell, its lines of text (several for a
+/// multi-line cell unless `--nowrap`), the tree column prefixed with its glyphs.
+fn cell_lines(t: &Table, st: &Style) -> Vec<Vec<Vec<String>>> {
     let rows = order(t, st.tree);
-    // Each printed row: one or more lines of cell texts.
-    let mut lines: Vec<Vec<Vec<String>>> = Vec::with_capacity(rows.len());
+    let mut lines = Vec::with_capacity(rows.len());
     for (i, lasts) in &rows {
         let mut cells: Vec<Vec<String>> = Vec::with_capacity(t.heads.len());
         for (c, cell) in t.rows[*i].iter().enumerate() {
@@ -144,79 +175,72 @@ pub fn table(out: &mut impl Write, t: &Table, st: &Style) -> io::Result<()> {
         }
         lines.push(cells);
     }
+    lines
+}
+
+/// Each column's width: its widest text, the heading included unless `--noheadings`.
+fn natural_widths(t: &Table, st: &Style, lines: &[Vec<Vec<String>>]) -> Vec<usize> {
     let mut widths: Vec<usize> = t
         .heads
         .iter()
         .map(|h| if st.noheadings { 0 } else { width(h.name) })
         .collect();
-    for cells in &lines {
+    for cells in lines {
         for (c, parts) in cells.iter().enumerate() {
             for p in parts {
                 widths[c] = widths[c].max(width(p));
             }
         }
     }
-    if let Some(term) = st.width {
-        let total: usize = widths.iter().sum::<usize>() + widths.len().saturating_sub(1);
-        if total > term {
-            let mut excess = total - term;
-            for (c, h) in t.heads.iter().enumerate() {
-                if h.trunc && excess > 0 {
-                    let floor = h.min_width.max(width(h.name));
-                    let cut = excess.min(widths[c].saturating_sub(floor));
-                    widths[c] -= cut;
-                    excess -= cut;
-                }
-            }
-        }
-    }
-    let last = t.heads.len().saturating_sub(1);
-    let mut line = String::new();
-    let mut emit = |line: &mut String, texts: &[&str]| -> io::Result<()> {
-        line.clear();
-        for (c, text) in texts.iter().enumerate() {
-            let h = &t.heads[c];
-            let text = if h.trunc {
-                truncate(text, widths[c])
-            } else {
-                text.to_string()
-            };
-            let pad = widths[c].saturating_sub(width(&text));
-            if c > 0 {
-                line.push(' ');
-            }
-            match h.align {
-                Align::Right => {
-                    line.extend(std::iter::repeat(' ').take(pad));
-                    line.push_str(&text);
-                }
-                Align::Left => {
-                    line.push_str(&text);
-                    if c != last {
-                        line.extend(std::iter::repeat(' ').take(pad));
-                    }
-                }
-            }
-        }
-        let trimmed = line.trim_end_matches(' ');
-        out.write_all(trimmed.as_bytes())?;
-        out.write_all(end.as_bytes())
+    widths
+}
+
+/// Shrink the truncatable columns, left to right, down to their heading or minimum width,
+/// until the line fits `term` columns (or nothing more can give).
+fn fit_to_terminal(t: &Table, widths: &mut [usize], term: usize) {
+    let total: usize = widths.iter().sum::<usize>() + widths.len().saturating_sub(1);
+    let Some(mut excess) = total.checked_sub(term).filter(|&e| e > 0) else {
+        return;
     };
-    if !st.noheadings {
-        let names: Vec<&str> = t.heads.iter().map(|h| h.name).collect();
-        emit(&mut line, &names)?;
-    }
-    for cells in &lines {
-        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
-        for l in 0..height {
-            let texts: Vec<&str> = cells
-                .iter()
-                .map(|parts| parts.get(l).map_or("", String::as_str))
-                .collect();
-            emit(&mut line, &texts)?;
+    for (c, h) in t.heads.iter().enumerate() {
+        if h.trunc && excess > 0 {
+            let floor = h.min_width.max(width(h.name));
+            let cut = excess.min(widths[c].saturating_sub(floor));
+            widths[c] -= cut;
+            excess -= cut;
         }
     }
-    Ok(())
+}
+
+/// One line of the table into `line`: each text truncated where its column may be, padded
+/// to the column's width on the side its alignment says (the last column is not padded).
+fn format_line(line: &mut String, t: &Table, widths: &[usize], texts: &[&str]) {
+    let last = t.heads.len().saturating_sub(1);
+    line.clear();
+    for (c, text) in texts.iter().enumerate() {
+        let h = &t.heads[c];
+        let text = if h.trunc {
+            truncate(text, widths[c])
+        } else {
+            text.to_string()
+        };
+        let pad = widths[c].saturating_sub(width(&text));
+        if c > 0 {
+            line.push(' ');
+        }
+        match h.align {
+            Align::Right => {
+                line.extend(std::iter::repeat(' ').take(pad));
+                line.push_str(&text);
+            }
+            Align::Left => {
+                line.push_str(&text);
+                if c != last {
+                    line.extend(std::iter::repeat(' ').take(pad));
+                }
+            }
+        }
+    }
 }
 
 /// Escape a raw cell: bytes outside printable ASCII, the space and the backslash become

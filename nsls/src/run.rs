@@ -308,9 +308,13 @@ impl Ctx {
 /// The container of process `pid`: its cgroup path, else its environment.
 fn container(pid: i32) -> Option<String> {
     use crate::container::{from_cgroup, from_environ};
-    scan::read_proc_file(&format!("/proc/{pid}/cgroup"))
+    nsutils_common::proc::read_small(&format!("/proc/{pid}/cgroup"))
         .and_then(|t| from_cgroup(&String::from_utf8_lossy(&t)))
-        .or_else(|| from_environ(&scan::read_proc_file(&format!("/proc/{pid}/environ"))?))
+        .or_else(|| {
+            from_environ(&nsutils_common::proc::read_small(&format!(
+                "/proc/{pid}/environ"
+            ))?)
+        })
 }
 
 /// The pidfs inode of process `pid` (Linux 6.9+, where pidfds live on pidfs; before, every
@@ -326,31 +330,10 @@ fn pidfs_inode(pid: i32) -> Option<u64> {
 }
 
 /// The namespace listing, or the processes of one namespace, and what made it incomplete
-/// (processes that could not be read), if anything.
+/// (processes that could not be read), if anything: scan, pick the rows, fill the cells,
+/// draw the tree.
 fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
-    let mut wanted: Vec<Col> = opts.columns.clone();
-    if let Some(f) = &opts.filter {
-        f.columns(&mut wanted);
-    }
-    let need_all = wanted.iter().any(|c| matches!(c, Col::Pns | Col::Ons))
-        || matches!(opts.tree, Some(TreeMode::Parent | TreeMode::Owner));
-    let scan_opts = ScanOpts {
-        kinds: opts.kinds,
-        threads: !opts.shallow,
-        fds: !opts.shallow,
-        sockets: !opts.shallow,
-        mounts: true,
-    };
-    if let Some(pid) = opts.task {
-        // What the user typed is checked before the scan, so its error comes alone.
-        task_exists(pid)?;
-    }
-    let mut scan = Scan::run(&scan_opts)?;
-    let incomplete = unreadable_note(&scan, opts)?;
-    scan.discover_ancestors()?;
-    if need_all {
-        scan.resolve_all()?;
-    }
+    let (scan, incomplete) = scan(opts)?;
     let task_ns: Option<KindMap<u64>> = match opts.task {
         None => None,
         Some(pid) => Some(task_namespaces(&scan, pid)?),
@@ -362,42 +345,9 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
         netnsids: HashMap::new(),
         nsid_query: None,
     };
-    // Candidate rows: (namespace index, the PID shown for it).
-    let mut rows: Vec<(usize, Option<i32>)> = match opts.mode {
-        Mode::Processes(ino) => {
-            let i = *ctx.scan.index.get(&ino).ok_or_else(|| {
-                let hint = match ctx.scan.unreadable.len() {
-                    0 => "give the inode of a namespace, as the NS column shows it".to_string(),
-                    n => format!(
-                        "give the inode of a namespace, as the NS column shows it; {n} \
-                         process{} could not be read (run as root to see theirs)",
-                        if n == 1 { "" } else { "es" }
-                    ),
-                };
-                Error::msg(format!("namespace {ino} not found")).hint(hint)
-            })?;
-            let k = ctx.scan.nss[i].kind;
-            ctx.scan
-                .procs
-                .iter()
-                .filter(|p| p.ns[k] == ino)
-                .map(|p| (i, Some(p.pid)))
-                .collect()
-        }
-        _ => {
-            let mut v: Vec<(usize, Option<i32>)> = ctx
-                .scan
-                .nss
-                .iter()
-                .enumerate()
-                .filter(|(_, ns)| opts.kinds[ns.kind])
-                .filter(|(_, ns)| !opts.persistent || ns.nprocs == 0)
-                .filter(|(_, ns)| task_ns.map_or(true, |t| t[ns.kind] == ns.ino))
-                .map(|(i, ns)| (i, ns.pid))
-                .collect();
-            v.sort_by_key(|&(i, _)| ctx.scan.nss[i].ino);
-            v
-        }
+    let mut rows = match opts.mode {
+        Mode::Processes(ino) => process_rows(&ctx.scan, ino)?,
+        _ => namespace_rows(&ctx.scan, opts, task_ns.as_ref()),
     };
     if let Some(f) = &opts.filter {
         rows.retain(|&(i, pid)| f.eval(&mut |c| ctx.cell(i, pid, c)));
@@ -423,6 +373,78 @@ fn listing(opts: &Opts) -> Result<(Table, Option<String>)> {
         }
     }
     Ok((t, incomplete))
+}
+
+/// Scan what `opts` needs — every ancestor resolved when a column, the filter or the tree
+/// asks for parents or owners — and the note on unreadable processes (an error with
+/// `--strict`).
+fn scan(opts: &Opts) -> Result<(Scan, Option<String>)> {
+    let mut wanted: Vec<Col> = opts.columns.clone();
+    if let Some(f) = &opts.filter {
+        f.columns(&mut wanted);
+    }
+    let need_all = wanted.iter().any(|c| matches!(c, Col::Pns | Col::Ons))
+        || matches!(opts.tree, Some(TreeMode::Parent | TreeMode::Owner));
+    let scan_opts = ScanOpts {
+        kinds: opts.kinds,
+        threads: !opts.shallow,
+        fds: !opts.shallow,
+        sockets: !opts.shallow,
+        mounts: true,
+    };
+    if let Some(pid) = opts.task {
+        // What the user typed is checked before the scan, so its error comes alone.
+        task_exists(pid)?;
+    }
+    let mut scan = Scan::run(&scan_opts)?;
+    let incomplete = unreadable_note(&scan, opts)?;
+    scan.discover_ancestors()?;
+    if need_all {
+        scan.resolve_all()?;
+    }
+    Ok((scan, incomplete))
+}
+
+/// The rows of `nsls NAMESPACE`: (namespace index, PID) for every process in it.
+fn process_rows(scan: &Scan, ino: u64) -> Result<Vec<(usize, Option<i32>)>> {
+    let i = *scan.index.get(&ino).ok_or_else(|| {
+        let hint = match scan.unreadable.len() {
+            0 => "give the inode of a namespace, as the NS column shows it".to_string(),
+            n => format!(
+                "give the inode of a namespace, as the NS column shows it; {n} \
+                 process{} could not be read (run as root to see theirs)",
+                if n == 1 { "" } else { "es" }
+            ),
+        };
+        Error::msg(format!("namespace {ino} not found")).hint(hint)
+    })?;
+    let k = scan.nss[i].kind;
+    Ok(scan
+        .procs
+        .iter()
+        .filter(|p| p.ns[k] == ino)
+        .map(|p| (i, Some(p.pid)))
+        .collect())
+}
+
+/// The rows of the namespace listing, by inode: (namespace index, the PID shown for it),
+/// for the kinds asked, without processes with `-P`, those of `-p PID` only.
+fn namespace_rows(
+    scan: &Scan,
+    opts: &Opts,
+    task_ns: Option<&KindMap<u64>>,
+) -> Vec<(usize, Option<i32>)> {
+    let mut v: Vec<(usize, Option<i32>)> = scan
+        .nss
+        .iter()
+        .enumerate()
+        .filter(|(_, ns)| opts.kinds[ns.kind])
+        .filter(|(_, ns)| !opts.persistent || ns.nprocs == 0)
+        .filter(|(_, ns)| task_ns.map_or(true, |t| t[ns.kind] == ns.ino))
+        .map(|(i, ns)| (i, ns.pid))
+        .collect();
+    v.sort_by_key(|&(i, _)| scan.nss[i].ino);
+    v
 }
 
 /// The parent row of every row, for the tree `mode`.

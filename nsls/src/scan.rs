@@ -30,6 +30,9 @@ use nix::sys::stat::{fstatat, Mode};
 use nsutils_common::exit::NSLS_UNSUPPORTED;
 use nsutils_common::mountinfo::{self, parse_ns_link};
 use nsutils_common::nsfs::{NsFile, NsId};
+use nsutils_common::proc::read_small;
+/// `/proc/PID/stat`, as common reads it (public here for the fuzz targets).
+pub use nsutils_common::proc::{parse_stat, read_stat, Stat};
 use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::sockets::{parse_socket_link, Sockets, Stop};
@@ -154,15 +157,6 @@ pub struct ScanOpts {
     pub mounts: bool,
 }
 
-/// `/proc/PID/stat`, the parts we use.
-#[derive(Debug, Clone)]
-pub struct Stat {
-    /// Parent PID.
-    pub ppid: i32,
-    /// The command name (`comm`).
-    pub comm: String,
-}
-
 /// The result of a scan.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -263,40 +257,9 @@ impl Scan {
         let mut buf = [0u8; 16];
         let mut thread_seen: Vec<u64> = Vec::new();
         for pid in pids {
-            let name = decimal(pid as u32, &mut buf);
-            let dfd = match openat(
-                &procfd,
-                name,
-                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) {
-                Ok(fd) => fd,
-                Err(Errno::ENOENT | Errno::ESRCH) => continue,
-                Err(e) => {
-                    s.unreadable.push((pid, e));
-                    continue;
-                }
+            let Some((dfd, p)) = s.scan_process(&procfd, pid, opts, &mut buf) else {
+                continue;
             };
-            let mut p = Proc {
-                pid,
-                ns: KindMap::default(),
-            };
-            match read_ns(&dfd, &opts.kinds, &mut p.ns) {
-                Ok(()) => {}
-                Err(Errno::ENOENT | Errno::ESRCH) => continue,
-                Err(e) => {
-                    s.unreadable.push((pid, e));
-                    continue;
-                }
-            };
-            for (k, &ino) in p.ns.iter() {
-                if ino != 0 {
-                    let i = s.add(ino, k, SRC_PROCESS, || Holder::Process(pid));
-                    let ns = &mut s.nss[i];
-                    ns.nprocs += 1;
-                    ns.pid.get_or_insert(pid);
-                }
-            }
             if opts.threads {
                 // st_nlink of /proc/PID/task is 2 + the number of threads: one fstatat
                 // spares the directory read of every single-threaded process.
@@ -317,6 +280,43 @@ impl Scan {
             s.scan_mounts(opts);
         }
         Ok(s)
+    }
+
+    /// One process's namespaces, through an `O_PATH` fd of its `/proc` directory (returned
+    /// for the other sources); `None` when it has gone or cannot be read (then counted in
+    /// [`Scan::unreadable`]).
+    fn scan_process(
+        &mut self,
+        procfd: &OwnedFd,
+        pid: i32,
+        opts: &ScanOpts,
+        buf: &mut [u8; 16],
+    ) -> Option<(OwnedFd, Proc)> {
+        let name = decimal(pid as u32, buf);
+        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut p = Proc {
+            pid,
+            ns: KindMap::default(),
+        };
+        let read = openat(procfd, name, flags, Mode::empty())
+            .and_then(|dfd| read_ns(&dfd, &opts.kinds, &mut p.ns).map(|()| dfd));
+        let dfd = match read {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT | Errno::ESRCH) => return None,
+            Err(e) => {
+                self.unreadable.push((pid, e));
+                return None;
+            }
+        };
+        for (k, &ino) in p.ns.iter() {
+            if ino != 0 {
+                let i = self.add(ino, k, SRC_PROCESS, || Holder::Process(pid));
+                let ns = &mut self.nss[i];
+                ns.nprocs += 1;
+                ns.pid.get_or_insert(pid);
+            }
+        }
+        Some((dfd, p))
     }
 
     /// nsfs bind mounts in our mount namespace. Without a readable mount table only the
@@ -672,45 +672,10 @@ fn read_ns(dfd: &OwnedFd, kinds: &KindMap<bool>, out: &mut KindMap<u64>) -> nix:
     Ok(())
 }
 
-/// Read a small `/proc` file with plain `open`/`read`/`close`: `std::fs::read` adds a
-/// `statx` and a final empty `read`, a third more syscalls on the scan's hottest file reads.
-/// A read that leaves room in the buffer got the whole file (procfs fills what it can).
-pub fn read_proc_file(path: &str) -> Option<Vec<u8>> {
-    let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
-    let mut data = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        let n = nix::unistd::read(&fd, &mut data[len..]).ok()?;
-        len += n;
-        if n == 0 || len < data.len() {
-            break;
-        }
-        data.resize(data.len() * 2, 0);
-    }
-    data.truncate(len);
-    Some(data)
-}
-
-/// Read `/proc/PID/stat`: the parent PID and the command name.
-pub fn read_stat(pid: i32) -> Option<Stat> {
-    parse_stat(&read_proc_file(&format!("/proc/{pid}/stat"))?)
-}
-
-/// Parse the text of `/proc/PID/stat`: `PID (COMM) S PPID …`, where COMM may itself contain
-/// parentheses and spaces (so the last `)` ends it).
-pub fn parse_stat(data: &[u8]) -> Option<Stat> {
-    let open = data.iter().position(|&b| b == b'(')?;
-    let close = data.iter().rposition(|&b| b == b')')?;
-    let comm = String::from_utf8_lossy(data.get(open + 1..close)?).into_owned();
-    let rest = std::str::from_utf8(data.get(close + 1..)?).ok()?;
-    let ppid = rest.split_ascii_whitespace().nth(1)?.parse().ok()?;
-    Some(Stat { ppid, comm })
-}
-
 /// The command line of a process, arguments joined by spaces; the `comm` name for kernel
 /// threads (empty command line).
 pub fn read_cmdline(pid: i32) -> Option<String> {
-    let data = read_proc_file(&format!("/proc/{pid}/cmdline"))?;
+    let data = read_small(&format!("/proc/{pid}/cmdline"))?;
     let trimmed = data.strip_suffix(b"\0").unwrap_or(&data);
     if trimmed.is_empty() {
         return None;

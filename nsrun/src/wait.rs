@@ -145,28 +145,7 @@ fn kill_descendants() -> Result<()> {
     }
 }
 
-/// Our children: `/proc/self/task/PID/children` (nsrun is single-threaded), else a scan of
-/// every `/proc/N/stat` for our PID as the parent.
+/// Our children ([`nsutils_common::proc::children`]).
 fn children() -> Vec<i32> {
-    let me = nix::unistd::getpid().as_raw();
-    if let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{me}/children")) {
-        return text
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect();
-    }
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| {
-                    let (_, rest) = s.rsplit_once(')')?;
-                    rest.split_whitespace().nth(1)?.parse::<i32>().ok()
-                })
-                == Some(me)
-        })
-        .collect()
+    nsutils_common::proc::children(nix::unistd::getpid().as_raw())
 }

@@ -109,9 +109,9 @@ impl Init<'_> {
 /// it. Called once the pid file is written and closed, before the signalfd is made.
 #[allow(unsafe_code)]
 fn close_inherited_fds() -> Result<()> {
-    // SAFETY: nothing of ours is open from 3 up at this point: the pid file is closed (only
-    // its mark, no fd, is kept), the pidfds and pipes of the spawn are closed, and the
-    // signalfd comes after.
+    // SAFETY: nothing owns an fd from 3 up at this point: the pid file is closed (only its
+    // mark, no fd, is kept), the commands are known by PID alone, `exec_failure_fd` is a
+    // bare number nothing owns (nsrun gave up its File), and the signalfd comes after.
     unsafe { sys::close_fds_from(3) }.map_err(|e| Error::os("cannot close inherited fds", e))
 }
 

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::descendants::descendants;
 use super::{Command, ExitOn, Init, WaitMode};
+use crate::proc::descendants;
 use crate::sys;
 
 impl Init<'_> {
