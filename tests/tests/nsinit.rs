@@ -657,6 +657,34 @@ fn wait_all_waits_for_a_background_process() {
     assert!(!std::path::Path::new(&format!("/proc/{bg}")).exists());
 }
 
+/// SIGTERM while the main command still runs under `--wait=all`: the command ends on it, and
+/// what it left behind is shut down too — being told to stop ends the wait, whichever of the
+/// two (the command's exit, the stop) nsinit reads first.
+#[test]
+fn wait_all_stops_the_leftovers_when_told_to_stop_first() {
+    let mut p = start(
+        plain([
+            "--wait=all",
+            "--",
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; sleep 60 >/dev/null 2>&1 & echo $!; sleep 30 & wait",
+        ]),
+        &[],
+    );
+    let bg: i32 = p.read_line().parse().expect("pid");
+    kill(p.pid(), libc::SIGTERM);
+    let t0 = Instant::now();
+    let out = p.wait(Duration::from_secs(20));
+    out.code_is(0);
+    assert!(
+        t0.elapsed() < Duration::from_secs(8),
+        "held past the grace period: {:?}",
+        t0.elapsed()
+    );
+    assert!(!std::path::Path::new(&format!("/proc/{bg}")).exists());
+}
+
 #[test]
 fn several_commands_and_exit_on() {
     let dir = TempDir::new("nsinit-multi");

@@ -62,7 +62,6 @@ impl Init<'_> {
                 Err(e) => return Err(Error::errno("cannot wait for signals", e)),
             }
             self.read_signals(sfd)?;
-            self.update();
         }
         Ok(self.outcome())
     }
@@ -83,7 +82,12 @@ impl Init<'_> {
     fn read_signals(&mut self, sfd: &SignalFd) -> Result<()> {
         loop {
             match sfd.read_signal() {
-                Ok(Some(info)) => self.on_signal(&info),
+                // Each signal moves the state on before the next is read: a SIGTERM read
+                // right after the SIGCHLD of the main command must see the run as over.
+                Ok(Some(info)) => {
+                    self.on_signal(&info);
+                    self.update();
+                }
                 Ok(None) => return Ok(()),
                 Err(Errno::EINTR) => continue,
                 Err(e) => return Err(Error::errno("cannot read the signalfd", e)),

@@ -16,6 +16,9 @@ impl Init<'_> {
             return;
         }
         self.triggered = true;
+        // Told to stop before the run was over: `--wait=all` no longer waits for the
+        // descendants either; they are shut down with the commands.
+        self.stop_waiting |= self.stop_requested;
         self.log(1, format_args!("shutting down"));
         // The full grace period when we were told to stop or a command is still running
         // (they were started on purpose); the short one for leftovers alone.
