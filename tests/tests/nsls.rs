@@ -1132,12 +1132,18 @@ fn socket_source_survives_churn() {
         return;
     }
     // Processes that each hold a socket in a new net namespace for a moment, then close it
-    // (its fd number reused at once by a plain file) and exit, for about five seconds.
+    // (its fd number reused at once by a plain file) and exit, until the stop file appears
+    // (at most a minute). The listings are counted, not timed: on a loaded machine a few
+    // seconds may hold only a couple of them.
+    let dir = TempDir::new("nsls-churn");
+    let stop = dir.path().join("stop");
     let churn = r#"
-import ctypes, os, socket, time
+import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
-end = time.time() + 5
-while time.time() < end:
+end = time.time() + 60
+n = 0
+print("started", flush=True)
+while time.time() < end and not os.path.exists(sys.argv[1]):
     if os.fork() == 0:
         home = os.open("/proc/self/ns/net", os.O_RDONLY)
         libc.unshare(0x40000000)
@@ -1148,12 +1154,12 @@ while time.time() < end:
             fd = x.fileno(); x.close(); os.open("/dev/null", os.O_RDONLY)
         os._exit(0)
     os.wait()
-print("done", flush=True)
+    n += 1
+print("done", n, flush=True)
 "#;
-    let mut c = Cmd::new(PY).args(["-c", churn]).spawn();
-    let start = Instant::now();
-    let mut runs = 0;
-    while start.elapsed() < Duration::from_secs(4) {
+    let mut c = Cmd::new(PY).args(["-c", churn]).arg(&stop).spawn();
+    assert_eq!(c.read_line(), "started");
+    for _ in 0..8 {
         let out = Cmd::tool("nsls")
             .args(["-J", "-l", "-t", "net", "-o", "NS,TYPE,NPROCS,SOURCE"])
             .run();
@@ -1167,10 +1173,14 @@ print("done", flush=True)
                 assert_eq!(r["nprocs"], 0, "{r}");
             }
         }
-        runs += 1;
     }
-    assert!(runs > 3, "only {runs} runs");
-    assert_eq!(c.read_line(), "done");
+    std::fs::write(&stop, "").expect("stop file");
+    let done = c.read_line();
+    let made: u32 = done
+        .strip_prefix("done ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the churn ended early: {done:?}"));
+    assert!(made > 0, "no namespace came and went during the listings");
 }
 
 /// Issue 13 item 2: `-J` nests like lsns's default process tree, compared with the
