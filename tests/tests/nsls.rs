@@ -53,6 +53,19 @@ fn sleeper(cmd: Cmd) -> Bg {
 
 const READY: &str = "echo ready; exec sleep 60";
 
+/// Wait until `pid` (a [`READY`] script run in place) has exec'd its `sleep`: `ready` comes
+/// from the shell before the exec, and a COMMAND read in between is the shell's.
+fn wait_exec_sleep(pid: i32) {
+    let start = Instant::now();
+    while !std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{pid} never exec'd sleep"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn wait_gone(pid: i32) {
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() {
@@ -628,6 +641,7 @@ fn filters_select_rows_by_any_column() {
         return;
     }
     let a = sleeper(Cmd::tool("nsrun").args(["-n", "sh", "-c", READY]));
+    wait_exec_sleep(a.pid());
     let net = ns_ino(Some(a.pid()), "net");
     let pid = a.pid().to_string();
     let q = |expr: &str, cols: &str| rows(&["-l", "-o", cols, "-Q", expr]);
