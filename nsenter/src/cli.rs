@@ -122,7 +122,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_parser = parse_netns_name,
           conflicts_with_all = [NsKind::Net.long_flag(), "net_socket"])]
     pub netns: Option<String>,
-    /// Enter every namespace file found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them)
+    /// Enter the namespace files found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them), over -a's; a namespace option wins for its kind (bare, with -t: the target's)
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Enter the network namespace of the target's socket FD
