@@ -754,7 +754,10 @@ fn several_commands_share_the_namespace_as_pid_1() {
             ":::",
             "sh",
             "-c",
-            "grep PPid /proc/$$/status; ps -o comm= -p 2",
+            // PID 2 is forked before PID 3 but may not have exec'd `sleep` yet when this
+            // shell looks: wait (bounded) for the exec rather than race it.
+            "grep PPid /proc/$$/status; for i in $(seq 200); do \
+             c=$(ps -o comm= -p 2); [ \"$c\" = sleep ] && break; sleep 0.05; done; echo \"$c\"",
         ])
         .run();
     out.code_is(128 + libc::SIGTERM);
