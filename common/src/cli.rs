@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::exit::Tool;
+use crate::error::Error;
+use crate::exit::{Tool, NOT_EXECUTABLE, NOT_FOUND};
 use crate::kind::{KindMap, NsKind};
 
 /// The namespace flags, one per kind, each with an optional `=FILE` (a persisted namespace
@@ -456,6 +457,17 @@ impl ValueTrap {
         }
         h
     }
+
+    /// `err`, the failure to exec the command, with the trap's [`hint`](ValueTrap::hint)
+    /// where it explains it: the command was not found or could not be run.
+    pub fn explain(trap: Option<&ValueTrap>, err: Error) -> Error {
+        match trap {
+            Some(t) if matches!(err.exit_code(), Some(NOT_FOUND | NOT_EXECUTABLE)) => {
+                err.hint(t.hint())
+            }
+            _ => err,
+        }
+    }
 }
 
 /// The [`ValueTrap`] in `raw` (the program name first), whose last `command_len` words are
@@ -511,6 +523,16 @@ pub fn parse_pid(s: &str) -> Result<i32, String> {
     match s.trim().parse::<i32>() {
         Ok(p) if p > 0 => Ok(p),
         _ => Err(format!("invalid PID '{s}': expected a positive number")),
+    }
+}
+
+/// A file descriptor number (`--info-fd`, `--net-socket`): a decimal number ≥ 0.
+pub fn parse_fd(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!(
+            "invalid file descriptor '{s}': expected a number ≥ 0"
+        )),
     }
 }
 
@@ -913,6 +935,24 @@ mod tests {
         assert_eq!(value_trap(&cmd, &raw(&["--net=/x", "ls"]), 1), None);
         assert_eq!(value_trap(&cmd, &raw(&["--net", "--", "ls"]), 1), None);
         assert_eq!(value_trap(&cmd, &raw(&["ls"]), 1), None);
+        // The hint goes on a failed exec only, and only with a trap.
+        let t = value_trap(&cmd, &raw(&["-n", "/x"]), 1);
+        let not_found = || Error::msg("failed to execute /x").code(NOT_FOUND);
+        let hint = ValueTrap::explain(t.as_ref(), not_found());
+        assert_eq!(hint.hint_text(), t.as_ref().map(ValueTrap::hint).as_deref());
+        let other = ValueTrap::explain(t.as_ref(), Error::msg("x").code(1));
+        assert_eq!(other.hint_text(), None);
+        assert_eq!(ValueTrap::explain(None, not_found()).hint_text(), None);
+    }
+
+    #[test]
+    fn fds() {
+        assert_eq!(parse_fd("0"), Ok(0));
+        assert_eq!(parse_fd(" 3"), Ok(3));
+        for bad in ["-1", "x", "", "99999999999"] {
+            let e = parse_fd(bad).expect_err(bad);
+            assert!(e.contains("expected a number ≥ 0"), "{e}");
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Parser;
-use nsutils_common::cli::{parse_group, parse_netns_name, parse_user, NsFlags, ValueTrap};
+use nsutils_common::cli::{
+    parse_fd, parse_group, parse_netns_name, parse_user, NsFlags, ValueTrap,
+};
 use nsutils_common::{Error, NsKind, Result};
 
 /// The program name used in messages.
@@ -86,15 +88,6 @@ fn parse_gid_arg(s: &str) -> std::result::Result<IdArg, String> {
         Ok(IdArg::Follow)
     } else {
         parse_group(s).map(IdArg::Id)
-    }
-}
-
-fn parse_fd(s: &str) -> std::result::Result<i32, String> {
-    match s.trim().parse::<i32>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(format!(
-            "invalid file descriptor '{s}': expected a number ≥ 0"
-        )),
     }
 }
 
