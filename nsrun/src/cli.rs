@@ -203,7 +203,7 @@ pub struct Cli {
     #[command(flatten)]
     pub more: Extras,
 
-    /// The command and its arguments (default: $SHELL)
+    /// The command and its arguments (default: $SHELL, as a login shell)
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 

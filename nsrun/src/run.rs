@@ -347,14 +347,8 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         // The reaper closes every fd >= 3 once the command runs: own none of them.
         drop(plan);
         drop(helper);
-        // The reaper runs commands by PATH: without a command, the shell runs as itself,
-        // not as a login shell.
-        let argv = if program.is_login_shell() {
-            vec![program.path]
-        } else {
-            program.argv
-        };
-        return crate::init::run(argv, exec_failure_fd);
+        // Without a command, the login shell, as without --init.
+        return crate::init::run(program, exec_failure_fd);
     }
     if let Some(h) = helper.as_mut() {
         h.commit_before_exec();
