@@ -150,12 +150,7 @@ mod tests {
 
     #[test]
     fn setgroups_state_is_read_through_the_fd() {
-        let proc = nix::fcntl::open(
-            "/proc",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .expect("open /proc");
+        let proc = crate::safefile::open_dir_fd("/proc").expect("open /proc");
         let text = std::fs::read_to_string("/proc/self/setgroups").expect("read");
         assert_eq!(setgroups_denied(proc.as_fd()), text.trim() == "deny");
         // Not a /proc: unknown, so not denied.

@@ -35,7 +35,6 @@
 //! state), `start` (the commands), `event_loop` (the one `poll`), `signals` (what each signal
 //! does), `reap`, `job` (terminal and job control) and `shutdown`.
 
-use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
 use std::time::Instant;
@@ -63,12 +62,13 @@ use inherited::Inherited;
 /// is the main one; none: reap until SIGINT/SIGTERM, catatonit's pause mode), reaps every
 /// child that exits (orphans included), forwards signals, applies the grace-period shutdown,
 /// and returns the main command's outcome as nsinit reports it (`Outcome::Code(code or
-/// 128+N)`). Exec failures of the command: 126/127.
+/// 128+N)`). Exec failures of the command: 126/127. A [`spawn::Program`] runs as it says: a
+/// command by `PATH`, the login shell by its path with its `-NAME` argv\[0\].
 ///
 /// Anything that fails before the commands run changes nothing: the pid file it prepared is
 /// removed (dropped), the commands already started are killed.
-pub fn run(cfg: &ReaperConfig, commands: Vec<Vec<OsString>>) -> Result<Outcome> {
-    if commands.iter().any(Vec::is_empty) {
+pub fn run(cfg: &ReaperConfig, commands: Vec<spawn::Program>) -> Result<Outcome> {
+    if commands.iter().any(|p| p.argv.is_empty()) {
         return Err(Error::msg("empty command"));
     }
     spawn::check_single_threaded()?;

@@ -22,6 +22,10 @@
 //!   still the file (device and inode) we created.
 //!
 //! Every refusal is one line naming the path (the tools exit 125 with it).
+//!
+//! [`open_dir_fd`] is the plain `O_PATH` open of a directory the tools only read through or
+//! change into (`/proc` before `setns`, `--root=DIR`, `--wd=DIR`), following symlinks as
+//! `open(2)` does: nothing is written there.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -37,6 +41,7 @@ use nix::mount::{umount2, MntFlags};
 use nix::sys::stat::{fstat, fstatat, mkdirat, FileStat, Mode, SFlag};
 use nix::sys::statfs::PROC_SUPER_MAGIC;
 use nix::unistd::{unlinkat, UnlinkatFlags};
+use nix::NixPath;
 
 use crate::error::{Error, Result};
 
@@ -153,6 +158,24 @@ fn on_procfs(fd: &OwnedFd) -> bool {
     nix::sys::statfs::fstatfs(fd).is_ok_and(|s| s.filesystem_type() == PROC_SUPER_MAGIC)
 }
 
+/// The directory `path` as an `O_PATH` fd, close-on-exec, following symlinks as `open(2)`
+/// does: a handle that reads nothing yet, to `fchdir` to or to resolve `*at` calls from
+/// later (after `setns`, what was decided before). A directory to create something in or
+/// mount on, at a path the user gave, is a [`Dir`].
+pub fn open_dir_fd<P: ?Sized + NixPath>(path: &P) -> nix::Result<OwnedFd> {
+    open_dir_fd_at(AT_FDCWD, path)
+}
+
+/// [`open_dir_fd`] of `path` relative to the directory `dir`.
+pub fn open_dir_fd_at<P: ?Sized + NixPath>(dir: impl AsFd, path: &P) -> nix::Result<OwnedFd> {
+    openat(
+        dir,
+        path,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+}
+
 fn open_path(dir: impl AsFd, name: &OsStr) -> nix::Result<OwnedFd> {
     openat(
         dir,
@@ -199,13 +222,7 @@ fn walk(path: &Path) -> std::result::Result<OwnedFd, WalkError> {
                     // /proc/PID/root, /proc/PID/cwd, /proc/self: the kernel's (magic) links,
                     // which no user plants and whose text is no path to follow: the kernel
                     // follows them.
-                    cur = openat(
-                        &cur,
-                        name.as_os_str(),
-                        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                        Mode::empty(),
-                    )
-                    .map_err(os)?;
+                    cur = open_dir_fd_at(&cur, name.as_os_str()).map_err(os)?;
                 } else {
                     let target = readlinkat(&fd, "").map_err(os)?;
                     push_components(&mut todo, &target);

@@ -124,26 +124,30 @@ pub struct Program {
 }
 
 impl Program {
+    /// `argv` as typed: run by name, looked up in `PATH` (never the login shell).
+    pub fn command(argv: Vec<OsString>) -> Program {
+        Program {
+            path: argv.first().cloned().unwrap_or_default(),
+            argv,
+            login: false,
+        }
+    }
+
     /// `cmd`, or the login shell when it is empty.
     pub fn command_or_login_shell(cmd: Vec<OsString>) -> Program {
-        if cmd.is_empty() {
-            let path = user_shell();
-            let name = std::path::Path::new(&path)
-                .file_name()
-                .map_or_else(|| path.clone(), OsStr::to_os_string);
-            let mut arg0 = OsString::from("-");
-            arg0.push(name);
-            Program {
-                path,
-                argv: vec![arg0],
-                login: true,
-            }
-        } else {
-            Program {
-                path: cmd[0].clone(),
-                argv: cmd,
-                login: false,
-            }
+        if !cmd.is_empty() {
+            return Program::command(cmd);
+        }
+        let path = user_shell();
+        let name = std::path::Path::new(&path)
+            .file_name()
+            .map_or_else(|| path.clone(), OsStr::to_os_string);
+        let mut arg0 = OsString::from("-");
+        arg0.push(name);
+        Program {
+            path,
+            argv: vec![arg0],
+            login: true,
         }
     }
 
@@ -152,13 +156,20 @@ impl Program {
         self.login
     }
 
-    /// Replace the process with it ([`exec`]; the login shell without a `PATH` search, as
-    /// util-linux), SIGPIPE back to its default first ([`reset_sigpipe`]). Returns only on
-    /// failure.
+    /// Replace the process with it ([`Program::exec_keeping_signals`]), SIGPIPE back to its
+    /// default first ([`reset_sigpipe`]). Returns only on failure.
     pub fn exec(&self) -> Error {
         if let Err(e) = reset_sigpipe() {
             return e;
         }
+        self.exec_keeping_signals()
+    }
+
+    /// Replace the process with it: a command through [`exec`], the login shell by its path,
+    /// without a `PATH` search (as util-linux), with its `-NAME` argv\[0\]. The signal
+    /// dispositions stay as they are: for a caller that set them up itself (the reaper
+    /// gives back the ones it inherited). Returns only on failure.
+    pub fn exec_keeping_signals(&self) -> Error {
         if !self.login {
             return exec(&self.argv);
         }

@@ -6,7 +6,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Parser;
-use nsutils_common::cli::{parse_group, parse_netns_name, parse_user, NsFlags, ValueTrap};
+use nsutils_common::cli::{
+    parse_fd, parse_group, parse_netns_name, parse_user, NsFlags, ValueTrap,
+};
 use nsutils_common::{Error, NsKind, Result};
 
 /// The program name used in messages.
@@ -89,15 +91,6 @@ fn parse_gid_arg(s: &str) -> std::result::Result<IdArg, String> {
     }
 }
 
-fn parse_fd(s: &str) -> std::result::Result<i32, String> {
-    match s.trim().parse::<i32>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(format!(
-            "invalid file descriptor '{s}': expected a number ≥ 0"
-        )),
-    }
-}
-
 /// Run a program in the namespaces of another process, or of namespace files.
 #[derive(Debug, Parser)]
 #[command(
@@ -122,7 +115,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_parser = parse_netns_name,
           conflicts_with_all = [NsKind::Net.long_flag(), "net_socket"])]
     pub netns: Option<String>,
-    /// Enter every namespace file found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them)
+    /// Enter the namespace files found in DIR (DIR/net, DIR/mnt, …, as nsrun --persist=DIR saves them), over -a's; a namespace option wins for its kind (bare, with -t: the target's)
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Enter the network namespace of the target's socket FD

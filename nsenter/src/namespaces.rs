@@ -63,34 +63,34 @@ pub(crate) fn namespaces(cli: &Cli, target: Option<&Target>) -> Result<Vec<Entry
     Ok(entries)
 }
 
-/// The kinds and where each comes from, from the options, in the man page's order of
-/// precedence: `--from`'s files, `-a`'s (the target's, where the kernel has the kind), each
-/// namespace option (its file, or without one the target's, over `--from`'s), then
-/// `--netns`, `-N` and `--user-parent`.
+/// The kinds and where each comes from, the more specific option over the more general:
+/// `-a`'s (the target's, where the kernel has the kind), over them `--from`'s files (the
+/// kinds present in DIR), over those each namespace option (its file; without one the
+/// target's, or with no target `--from`'s), `--netns`, `-N` and `--user-parent`. So
+/// `--from` fills in the kinds no namespace option names, as an explicit FILE wins over
+/// the target in util-linux.
 fn sources(
     cli: &Cli,
     target: Option<&Target>,
     ours: &mut OurNs,
 ) -> Result<BTreeMap<NsKind, Source>> {
-    let mut want = match &cli.from {
-        Some(dir) => from_dir(dir)?,
-        None => BTreeMap::new(),
-    };
+    let mut want = BTreeMap::new();
     if cli.all && target.is_some() {
         for kind in NsKind::ALL {
             if ours.get(kind).is_some() {
-                want.entry(kind).or_insert(Source::Target);
+                want.insert(kind, Source::Target);
             }
         }
     }
+    if let Some(dir) = &cli.from {
+        want.extend(from_dir(dir)?);
+    }
     for kind in cli.ns.kinds() {
-        let from_file = cli.from.is_some() && matches!(want.get(&kind), Some(Source::File(_)));
         match (cli.ns.get(kind).flatten(), target) {
             (Some(f), _) => {
                 want.insert(kind, Source::File(f.clone()));
             }
-            // An explicit flag without a file means the target's, over --from's.
-            (None, Some(_)) if !from_file => {
+            (None, Some(_)) => {
                 want.insert(kind, Source::Target);
             }
             (None, None) if !want.contains_key(&kind) => {
@@ -99,7 +99,7 @@ fn sources(
                     kind.long_flag()
                 )));
             }
-            _ => {}
+            (None, None) => {}
         }
     }
     if let Some(name) = &cli.netns {
@@ -209,15 +209,17 @@ fn socket_netns(target: &Target, fd: i32) -> Result<NsFile> {
     )
 }
 
-/// `--user-parent`: the parent of `--user`'s namespace, else of the owner of another
-/// namespace being entered, else of the target's.
+/// `--user-parent`: the parent of `--user`'s namespace (its file, else the target's, else
+/// `--from`'s), else of the owner of another namespace being entered, else of the target's.
 fn user_parent(cli: &Cli, entries: &[Entry], target: Option<&Target>) -> Result<NsFile> {
     let base = match (cli.ns.get(NsKind::User), entries.first(), target) {
         (Some(Some(f)), _, _) => open_file(f, NsKind::User)?,
         (Some(None), _, Some(t)) => t.ns_file(NsKind::User)?,
-        (Some(None), _, None) => {
-            return Err(Error::msg("--user needs a file or a target (-t PID)"))
-        }
+        // No target: --from's (sources() has checked that DIR has one).
+        (Some(None), _, None) => match &cli.from {
+            Some(dir) => open_file(&dir.join(NsKind::User.proc_name()), NsKind::User)?,
+            None => return Err(Error::msg("--user needs a file or a target (-t PID)")),
+        },
         (None, Some(e), _) => e.file.owner()?,
         (None, None, Some(t)) => t.ns_file(NsKind::User)?,
         (None, None, None) => {

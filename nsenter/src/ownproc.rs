@@ -10,11 +10,10 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use nix::fcntl::OFlag;
-use nix::sys::stat::{fstatat, Mode};
-use nsutils_common::creds;
+use nix::sys::stat::fstatat;
 use nsutils_common::nsfs::NsId;
 use nsutils_common::NsKind;
+use nsutils_common::{creds, safefile};
 
 /// Our `/proc`, or nothing where none is mounted (then the answers below are unknown).
 #[derive(Debug, Default)]
@@ -23,14 +22,7 @@ pub struct OwnProc(Option<OwnedFd>);
 impl OwnProc {
     /// Open `/proc` (an `O_PATH` directory fd: it reads nothing yet).
     pub fn open() -> OwnProc {
-        OwnProc(
-            nix::fcntl::open(
-                "/proc",
-                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )
-            .ok(),
-        )
+        OwnProc(safefile::open_dir_fd("/proc").ok())
     }
 
     /// Whether the user namespace we are in now denies `setgroups` (its `setgroups` file

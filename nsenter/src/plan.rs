@@ -8,11 +8,9 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{open, OFlag};
-use nix::sys::stat::Mode;
 use nsutils_common::cli::ValueTrap;
 use nsutils_common::creds::Creds;
-use nsutils_common::spawn;
+use nsutils_common::{safefile, spawn};
 use nsutils_common::{sys, Error, NsKind, Result};
 
 use crate::cgroup;
@@ -147,12 +145,8 @@ fn directory(
 
 /// Open a directory as an O_PATH fd, for `fchdir` after entering.
 fn open_dir(path: &Path, what: &str) -> Result<OwnedFd> {
-    open(
-        path,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| Error::errno(format!("cannot open {what} {}", path.display()), e))
+    safefile::open_dir_fd(path)
+        .map_err(|e| Error::errno(format!("cannot open {what} {}", path.display()), e))
 }
 
 /// Whether we are root with CAP_SYS_ADMIN: then the user namespace is entered last.

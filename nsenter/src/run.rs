@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 
+use nsutils_common::cli::ValueTrap;
 use nsutils_common::exit::{self, Outcome};
 use nsutils_common::spawn::{self, ForkResult};
 use nsutils_common::{Error, Result};
@@ -93,20 +94,7 @@ impl Plan {
             trap,
             ..
         } = self;
-        let exec = || {
-            let err = program.exec();
-            match &trap {
-                Some(t)
-                    if matches!(
-                        err.exit_code(),
-                        Some(exit::NOT_FOUND | exit::NOT_EXECUTABLE)
-                    ) =>
-                {
-                    err.hint(t.hint())
-                }
-                _ => err,
-            }
-        };
+        let exec = || ValueTrap::explain(trap.as_ref(), program.exec());
         // Our fds are close-on-exec anyway; closing them early keeps the child's table small.
         drop((entries, root, wd, cgroup, own_proc));
         if !fork {

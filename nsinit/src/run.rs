@@ -2,6 +2,7 @@
 
 use nsutils_common::exit::Outcome;
 use nsutils_common::reaper;
+use nsutils_common::spawn::Program;
 use nsutils_common::Result;
 
 use crate::cli::{Action, Cli};
@@ -17,6 +18,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             print!("{LICENSE}");
             Ok(Outcome::Code(0))
         }
-        Action::Run(cfg, commands) => reaper::run(&cfg, commands),
+        Action::Run(cfg, commands) => {
+            reaper::run(&cfg, commands.into_iter().map(Program::command).collect())
+        }
     }
 }

@@ -33,6 +33,7 @@ use nsutils_common::nsfs::{NsFile, NsId};
 use nsutils_common::proc::read_small;
 /// `/proc/PID/stat`, as common reads it (public here for the fuzz targets).
 pub use nsutils_common::proc::{parse_stat, read_stat, Stat};
+use nsutils_common::safefile::{open_dir_fd, open_dir_fd_at};
 use nsutils_common::{sys, Error, KindMap, NsKind, Result};
 
 use crate::sockets::{parse_socket_link, Sockets, Stop};
@@ -235,12 +236,7 @@ impl Scan {
     /// Scan everything `opts` asks for.
     pub fn run(opts: &ScanOpts) -> Result<Scan> {
         let mut s = Scan::default();
-        let procfd = nix::fcntl::open(
-            "/proc",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::errno("cannot open /proc", e))?;
+        let procfd = open_dir_fd("/proc").map_err(|e| Error::errno("cannot open /proc", e))?;
         let mut dirbuf = Vec::new();
         let mut pids = Vec::new();
         numeric_entries(&procfd, c".", &mut dirbuf, &mut pids)
@@ -293,12 +289,11 @@ impl Scan {
         buf: &mut [u8; 16],
     ) -> Option<(OwnedFd, Proc)> {
         let name = decimal(pid as u32, buf);
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
         let mut p = Proc {
             pid,
             ns: KindMap::default(),
         };
-        let read = openat(procfd, name, flags, Mode::empty())
+        let read = open_dir_fd_at(procfd, name)
             .and_then(|dfd| read_ns(&dfd, &opts.kinds, &mut p.ns).map(|()| dfd));
         let dfd = match read {
             Ok(fd) => fd,
@@ -382,12 +377,7 @@ impl Scan {
         let mut buf = [0u8; 16];
         for tid in tids.into_iter().filter(|&t| t != p.pid) {
             let tname = decimal(tid as u32, &mut buf);
-            let Ok(tfd) = openat(
-                &task,
-                tname,
-                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) else {
+            let Ok(tfd) = open_dir_fd_at(&task, tname) else {
                 continue;
             };
             let mut ns = KindMap::default();
@@ -644,12 +634,7 @@ fn unsupported(e: &Error, ioctl: &str) -> Result<()> {
 /// until the namespace has an init (which is then found as its process), and `execve` moves
 /// a process into the second, so neither holds a namespace for long.
 fn read_ns(dfd: &OwnedFd, kinds: &KindMap<bool>, out: &mut KindMap<u64>) -> nix::Result<()> {
-    let nsfd = openat(
-        dfd,
-        c"ns",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
+    let nsfd = open_dir_fd_at(dfd, c"ns")?;
     let mut found = false;
     let mut asked = false;
     for kind in kinds.kinds() {

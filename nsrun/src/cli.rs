@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, ValueEnum};
 use nsutils_common::cli::{
-    parse_duration, parse_group, parse_netns_name, parse_signal, parse_time_offset, parse_user,
-    value_trap, NsFlags, TimeOffset, ValueTrap,
+    parse_duration, parse_fd, parse_group, parse_netns_name, parse_signal, parse_time_offset,
+    parse_user, value_trap, NsFlags, TimeOffset, ValueTrap,
 };
 use nsutils_common::idmap::IdRange;
 use nsutils_common::mount::Propagation;
@@ -80,13 +80,6 @@ fn parse_owner(s: &str) -> Result<(u32, u32), String> {
         .split_once(':')
         .ok_or_else(|| format!("invalid owner '{s}': expected UID:GID"))?;
     Ok((parse_user(u)?, parse_group(g)?))
-}
-
-fn parse_fd(s: &str) -> Result<i32, String> {
-    match s.trim().parse::<i32>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(format!("invalid file descriptor '{s}': expected a number")),
-    }
 }
 
 /// `--setgroups`.
@@ -210,7 +203,7 @@ pub struct Cli {
     #[command(flatten)]
     pub more: Extras,
 
-    /// The command and its arguments (default: $SHELL)
+    /// The command and its arguments (default: $SHELL, as a login shell)
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 

@@ -8,8 +8,6 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
 use nsutils_common::cli::{NsFlags, TimeOffset, ValueTrap};
 use nsutils_common::creds::Creds;
 use nsutils_common::mount::Propagation;
@@ -278,13 +276,7 @@ fn check_persist_dir(dir: &Path) -> Result<()> {
 /// The caller's `/proc` as an `O_PATH` directory: needed for `--info-fd`; for `--setgid`
 /// only if there is one (without, setgroups counts as allowed, as where it cannot be read).
 fn open_proc(cli: &Cli, fds: &UserFds) -> Result<Option<OwnedFd>> {
-    let open = || {
-        nix::fcntl::open(
-            "/proc",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-    };
+    let open = || safefile::open_dir_fd("/proc");
     if fds.info.is_some() {
         open()
             .map(Some)

@@ -20,7 +20,8 @@ use std::io::{Read, Write};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nsutils_common::exit::{Outcome, NOT_EXECUTABLE, NOT_FOUND, TOOL_FAILURE};
+use nsutils_common::cli::ValueTrap;
+use nsutils_common::exit::{Outcome, TOOL_FAILURE};
 use nsutils_common::idmap::ProcRoot;
 use nsutils_common::mount::set_propagation;
 use nsutils_common::pidfd::PidFd;
@@ -346,23 +347,11 @@ fn command(mut plan: Plan, mut helper: Option<Helper>, sync: Option<ChildSync>) 
         // The reaper closes every fd >= 3 once the command runs: own none of them.
         drop(plan);
         drop(helper);
-        // The reaper runs commands by PATH: without a command, the shell runs as itself,
-        // not as a login shell.
-        let argv = if program.is_login_shell() {
-            vec![program.path]
-        } else {
-            program.argv
-        };
-        return crate::init::run(argv, exec_failure_fd);
+        // Without a command, the login shell, as without --init.
+        return crate::init::run(program, exec_failure_fd);
     }
     if let Some(h) = helper.as_mut() {
         h.commit_before_exec();
     }
-    let err = program.exec();
-    match &plan.trap {
-        Some(trap) if matches!(err.exit_code(), Some(NOT_FOUND | NOT_EXECUTABLE)) => {
-            Err(err.hint(trap.hint()))
-        }
-        _ => Err(err),
-    }
+    Err(ValueTrap::explain(plan.trap.as_ref(), program.exec()))
 }

@@ -7,12 +7,12 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use nix::fcntl::{open, openat, OFlag};
+use nix::fcntl::{openat, OFlag};
 use nix::mount::{mount, MsFlags};
 use nix::sys::stat::Mode;
 use nsutils_common::creds;
 use nsutils_common::idmap::{MapKind, ProcRoot};
-use nsutils_common::safefile::Dir;
+use nsutils_common::safefile::{self, Dir};
 use nsutils_common::{sys, Error, Result};
 
 use crate::plan::Plan;
@@ -74,12 +74,7 @@ fn mount_fs(fstype: &str, dir: &Path) -> Result<Dir> {
     let what = || format!("cannot mount {fstype} on {}", dir.display());
     let (parent, name) = Dir::parent_of(dir, what)?;
     let (target, target_id) = parent.open_dir_entry(&name, dir, what)?;
-    let cwd = open(
-        ".",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| Error::errno(what(), e))?;
+    let cwd = safefile::open_dir_fd(".").map_err(|e| Error::errno(what(), e))?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let res = nix::unistd::fchdir(target.fd())
         .and_then(|()| mount(Some(fstype), ".", Some(fstype), flags, None::<&str>))

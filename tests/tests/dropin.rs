@@ -9,7 +9,7 @@
 //! |---|---|
 //! | abbreviated long options | `abbreviations_resolve_as_util_linux_does`, `abbreviated_habits_side_by_side`, `ambiguous_abbreviations_side_by_side` |
 //! | `--net=FILE` is `./FILE` | `relative_namespace_files_side_by_side`, `netns_names_are_their_own_option` |
-//! | a login shell without a command | `login_shell_side_by_side` |
+//! | a login shell without a command (`--init` too) | `login_shell_side_by_side` |
 //! | `--timeout` ends the whole job | `timeout_ends_the_whole_job_side_by_side`, `rootless_timeout_ends_the_whole_job` |
 //! | `make install` leaves util-linux's nsenter first | `make_install_does_not_shadow_util_linux_nsenter` |
 //! | hints quote what was typed | `optional_value_trap_hints_quote_what_was_typed`, `invalid_values_and_misspellings_side_by_side` |
@@ -503,6 +503,13 @@ fn login_shell_side_by_side() {
             want,
             "{shell:?}"
         );
+        // With a reaper as PID 1 the shell is its child, and still a login shell.
+        if shell.is_some() {
+            let ul = run(Cmd::new(UL_UNSHARE).args(["-r", "--pid", "--fork"]));
+            assert_eq!(ul.ok().out(), want);
+        }
+        let init = run(Cmd::tool("nsrun").args(["-r", "--pid", "--fork", "--init"]));
+        assert_eq!(init.ok().out(), want, "--init, {shell:?}");
         let ours = run(Cmd::tool("nsenter").args(["-t", &pid, "-n"]));
         assert_eq!(ours.ok().out(), want, "{shell:?}");
     }

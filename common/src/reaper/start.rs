@@ -2,7 +2,6 @@
 //! group (or its own session with `setsid`), the main one in the terminal's foreground when
 //! the init owned it; and taking them down again when a later one cannot be started.
 
-use std::ffi::OsString;
 use std::os::fd::AsFd;
 
 use nix::sys::signal::{SigSet, SigmaskHow};
@@ -11,18 +10,18 @@ use nix::unistd::Pid;
 use super::inherited::Inherited;
 use super::{Command, Init};
 use crate::error::{Error, Result};
-use crate::spawn::{self, ForkResult};
+use crate::spawn::{self, ForkResult, Program};
 use crate::sys;
 
 impl Init<'_> {
     /// Start every command, the main one first; if one cannot be started, take down the
     /// ones already running and fail.
-    pub(super) fn start(&mut self, commands: &[Vec<OsString>], inh: &Inherited) -> Result<()> {
-        for (i, argv) in commands.iter().enumerate() {
-            match self.spawn(argv, i == 0, inh) {
+    pub(super) fn start(&mut self, commands: &[Program], inh: &Inherited) -> Result<()> {
+        for (i, program) in commands.iter().enumerate() {
+            match self.spawn(program, i == 0, inh) {
                 Ok(pid) => self.cmds.push(Command {
                     pid,
-                    name: argv[0].to_string_lossy().into_owned(),
+                    name: program.path.to_string_lossy().into_owned(),
                     outcome: None,
                 }),
                 Err(e) => {
@@ -35,10 +34,10 @@ impl Init<'_> {
     }
 
     /// Fork and exec one command; returns its PID.
-    fn spawn(&self, argv: &[OsString], main: bool, inh: &Inherited) -> Result<i32> {
+    fn spawn(&self, program: &Program, main: bool, inh: &Inherited) -> Result<i32> {
         match spawn::fork()? {
             ForkResult::Child => {
-                let err = self.exec_child(argv, main, inh);
+                let err = self.exec_child(program, main, inh);
                 crate::exit::print_error(self.cfg.prog, &err);
                 if let Some(fd) = self.cfg.exec_failure_fd {
                     let _ = sys::write_raw(fd, b"E");
@@ -53,7 +52,7 @@ impl Init<'_> {
                 }
                 self.log(
                     1,
-                    format_args!("spawned {} as pid {pid}", argv[0].to_string_lossy()),
+                    format_args!("spawned {} as pid {pid}", program.path.to_string_lossy()),
                 );
                 Ok(pid)
             }
@@ -61,7 +60,7 @@ impl Init<'_> {
     }
 
     /// The child's side of [`Init::spawn`]: returns only on failure.
-    fn exec_child(&self, argv: &[OsString], main: bool, inh: &Inherited) -> Error {
+    fn exec_child(&self, program: &Program, main: bool, inh: &Inherited) -> Error {
         let stdin = std::io::stdin();
         if self.cfg.setsid {
             let _ = nix::unistd::setsid();
@@ -80,7 +79,7 @@ impl Init<'_> {
             self.point_listen_pid_at_me();
         }
         inh.restore();
-        spawn::exec(argv)
+        program.exec_keeping_signals()
     }
 
     /// Socket activation: `LISTEN_PID` naming the init now names the main command (this
