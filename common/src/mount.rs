@@ -8,14 +8,16 @@
 //! Persisting must happen in the caller's mount namespace (a bind mount made inside a new
 //! one vanishes with it); the callers run these functions from a process that stayed there.
 
-use std::ffi::{CString, OsStr};
-use std::os::fd::AsFd;
+use std::ffi::{CStr, CString, OsStr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::mount::{mount, MsFlags};
+use nix::sys::stat::Mode;
 
 use crate::error::{Error, Result};
 use crate::kind::NsKind;
@@ -186,17 +188,11 @@ pub fn persist_in(source: &Path, dir: Rc<Dir>, name: &OsStr, kind: NsKind) -> Re
     bind(source, target, kind)
 }
 
-/// Bind-mount `source` onto the file `target` is open on: a detached clone of the namespace
-/// file (`open_tree`) moved onto that fd (`move_mount`). The clone's fd is closed once it is
-/// attached.
+/// Bind-mount `source` onto the file `target` is open on ([`bind_onto`]).
 fn bind(source: &Path, target: Target, kind: NsKind) -> Result<Persisted> {
     let c_source = CString::new(source.as_os_str().as_bytes())
         .map_err(|_| Error::msg(format!("{}: contains a NUL byte", source.display())))?;
-    let mounted = sys::open_tree_clone(&c_source).and_then(|tree| {
-        let ns = nix::sys::stat::fstat(&tree).map_err(std::io::Error::from)?;
-        sys::move_mount_onto(tree.as_fd(), target.fd()).map(|()| FileId::of(&ns))
-    });
-    match mounted {
+    match bind_onto(&c_source, target.fd()) {
         Ok(ns) => Ok(Persisted {
             target: target.into_named(),
             ns,
@@ -206,6 +202,50 @@ fn bind(source: &Path, target: Target, kind: NsKind) -> Result<Persisted> {
             Err(bind_error(source, target.path(), kind, e))
         }
     }
+}
+
+/// Bind-mount the namespace file `source` onto the file `onto` is open on, and return the
+/// namespace's identity: a detached clone of the namespace file (`open_tree`) moved onto that
+/// fd (`move_mount`); the clone's fd is closed once it is attached. Without that mount API
+/// (ENOSYS: Linux before 5.2, or valgrind, which implements neither call), the classic bind
+/// mount from and onto `/proc/self/fd/N` ([`bind_through_proc_fd`]).
+fn bind_onto(source: &CStr, onto: BorrowedFd<'_>) -> std::io::Result<FileId> {
+    let mounted = sys::open_tree_clone(source).and_then(|tree| {
+        let ns = nix::sys::stat::fstat(&tree).map_err(std::io::Error::from)?;
+        sys::move_mount_onto(tree.as_fd(), onto).map(|()| FileId::of(&ns))
+    });
+    match mounted {
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => bind_through_proc_fd(source, onto),
+        r => r,
+    }
+}
+
+/// `mount --bind` of the namespace file `source` (opened once, the identity returned is that
+/// of what was opened) onto the file `onto` is open on, both named by their
+/// `/proc/self/fd/N` links: the kernel resolves such a link to the file open, so the mount
+/// still lands on the file we checked, never on a path swapped in since. `/proc/self` is ours
+/// here (the callers persist from their own mount namespace: see the module header); a
+/// `/proc` where the link leads elsewhere is refused (EXDEV) rather than mounted through.
+fn bind_through_proc_fd(source: &CStr, onto: BorrowedFd<'_>) -> std::io::Result<FileId> {
+    let ns = nix::fcntl::open(source, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+    let id = FileId::of(&nix::sys::stat::fstat(&ns)?);
+    let link = |fd: BorrowedFd<'_>| -> std::io::Result<PathBuf> {
+        let path = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        let (via, direct) = (nix::sys::stat::stat(&path)?, nix::sys::stat::fstat(fd)?);
+        if FileId::of(&via) != FileId::of(&direct) {
+            return Err(std::io::Error::from_raw_os_error(libc::EXDEV));
+        }
+        Ok(path)
+    };
+    let (from, to) = (link(ns.as_fd())?, link(onto)?);
+    mount(
+        Some(&from),
+        &to,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )?;
+    Ok(id)
 }
 
 fn bind_error(source: &Path, target: &Path, kind: NsKind, e: std::io::Error) -> Error {
@@ -229,5 +269,52 @@ fn bind_error(source: &Path, target: &Path, kind: NsKind, e: std::io::Error) -> 
             "persisting a namespace needs CAP_SYS_ADMIN in the caller's mount namespace (run as root)",
         ),
         _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A private bind mount of a fresh directory (nsfs files cannot be bound onto a shared
+    /// mount), taken down with what was mounted in it.
+    struct PrivateDir(PathBuf);
+
+    impl PrivateDir {
+        fn new() -> PrivateDir {
+            let d = std::env::temp_dir().join(format!("nsutils-mount-{}", std::process::id()));
+            std::fs::create_dir_all(&d).expect("mkdir");
+            mount(Some(&d), &d, None::<&str>, MsFlags::MS_BIND, None::<&str>).expect("bind");
+            let private = MsFlags::MS_PRIVATE | MsFlags::MS_REC;
+            mount(None::<&str>, &d, None::<&str>, private, None::<&str>).expect("private");
+            PrivateDir(d)
+        }
+    }
+
+    impl Drop for PrivateDir {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// The fallback without open_tree/move_mount lands on the file opened, not on a file
+    /// swapped in at its name afterwards, and names the namespace it bound.
+    #[test]
+    fn bind_through_proc_fd_lands_on_the_file_opened() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let dir = PrivateDir::new();
+        let (name, moved) = (dir.0.join("ns"), dir.0.join("moved"));
+        let target = Target::open(&name, Create::IfMissing).expect("target");
+        std::fs::rename(&name, &moved).expect("rename");
+        std::fs::write(&name, "swapped in").expect("swap");
+        let id = bind_through_proc_fd(c"/proc/self/ns/uts", target.fd()).expect("bind");
+        let ns = nix::sys::stat::stat("/proc/self/ns/uts").expect("stat");
+        assert_eq!(id, FileId::of(&ns));
+        let on = |p: &Path| FileId::of(&nix::sys::stat::stat(p).expect("stat"));
+        assert_eq!(on(&moved), id, "not mounted on the file opened");
+        assert_ne!(on(&name), id, "mounted on the file swapped in");
     }
 }
