@@ -199,6 +199,14 @@ fn subreaper_when_not_pid_1() {
     assert!(ppid.is_some() && ppid == init, "{out:?}");
 }
 
+/// A shell script: make an orphan that exits after 0.1 s, wait (bounded, 10 s) until its
+/// `/proc` entry is gone (a zombie keeps it, so only reaping removes it), then list every
+/// process and its state: a test that finds no `Z` knows the orphan was reaped, however
+/// slow the machine, instead of guessing how long the reaper may take.
+const ORPHAN_REAPED_THEN_PS: &str = "p=$(sh -c 'sleep 0.1 >/dev/null 2>&1 & echo $!'); i=0; \
+     while [ -e /proc/$p ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; \
+     ps -o pid=,stat= -e";
+
 #[test]
 fn reaps_orphans_as_pid_1_and_returns_the_status() {
     if !need_root() {
@@ -211,7 +219,7 @@ fn reaps_orphans_as_pid_1_and_returns_the_status() {
             "--",
             "sh",
             "-c",
-            "(sh -c 'sleep 0.1 &'); sleep 0.5; ps -o pid=,stat= -e; exit 5",
+            &format!("{ORPHAN_REAPED_THEN_PS}; exit 5"),
         ])
         .run();
     out.code_is(5);
@@ -255,7 +263,7 @@ fn rootless_as_subreaper_and_as_pid_1() {
             "--",
             "sh",
             "-c",
-            "(sh -c 'sleep 0.1 &'); sleep 0.4; ps -o pid=,stat= -e; exit 9",
+            &format!("{ORPHAN_REAPED_THEN_PS}; exit 9"),
         ])
         .as_nobody()
         .run();
