@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::cmd::Cmd;
+use crate::cmd::{Bg, Cmd};
 use crate::kernel::mounts_under;
 
 /// `TAG-PID-N`: a name no other test process (nor another test of this one) uses, for
@@ -134,4 +134,17 @@ pub fn wait_pid_file(path: &Path, limit: Duration) -> i32 {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// A target for nsenter and nsls: `nsrun ARGS --fork -- sh` that says `ready` and then is
+/// `sleep 60` (killed with the guard). Returns the guard and the PID of the process inside
+/// the new namespaces (nsrun's child), once it is there.
+pub fn nsrun_target(args: &[&str]) -> (Bg, i32) {
+    let mut bg = Cmd::tool("nsrun")
+        .args(args)
+        .args(["--fork", "--", "sh", "-c", "echo ready; exec sleep 60"])
+        .spawn();
+    assert_eq!(bg.read_line(), "ready");
+    let pid = crate::kernel::child_of(bg.pid());
+    (bg, pid)
 }

@@ -137,3 +137,22 @@ pub fn mounts_under(dir: &Path) -> Vec<String> {
         .map(|m| m.mount_point.to_string_lossy().into_owned())
         .collect()
 }
+
+/// How many fds `pid` holds (`/proc/PID/fd`), or nothing once it is gone.
+pub fn fd_count(pid: i32) -> Option<usize> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|d| d.count())
+}
+
+/// Whether `/etc/subuid` and `/etc/subgid` both give uid 65534 a range (by name or number),
+/// as `newuidmap` needs for nsrun's range maps as that user. `.ci/run` adds
+/// `nobody:100000:65536`.
+pub fn nobody_has_subids() -> bool {
+    ["/etc/subuid", "/etc/subgid"].iter().all(|f| {
+        std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("nobody:") || l.starts_with("65534:"))
+    })
+}

@@ -28,10 +28,10 @@ mod kernel;
 
 pub use bins::{bin, bin_dir, bin_for_nobody, nobody_bin_dir, target_dir, TOOLS};
 pub use cmd::{Bg, Cmd, Output, DEFAULT_TIMEOUT, PIPE_GRACE};
-pub use fixtures::{stress_scaled, unique_name, wait_pid_file, Netns, TempDir};
+pub use fixtures::{nsrun_target, stress_scaled, unique_name, wait_pid_file, Netns, TempDir};
 pub use kernel::{
-    child_of, children, descendants, mounts_under, ns_id, ns_ino, parse_ns, pidfs_inode,
-    processes_mentioning, status_field, KINDS, PRINT_NS,
+    child_of, children, descendants, fd_count, mounts_under, nobody_has_subids, ns_id, ns_ino,
+    parse_ns, pidfs_inode, processes_mentioning, status_field, KINDS, PRINT_NS,
 };
 
 /// uid and gid of the unprivileged user the rootless tests run as.

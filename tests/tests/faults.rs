@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use harness::{
-    mounts_under, need_root_and, processes_mentioning, skip, unprivileged_userns_works, Cmd, Netns,
-    Output, TempDir,
+    mounts_under, need_root_and, nobody_has_subids, processes_mentioning, skip,
+    unprivileged_userns_works, Cmd, Netns, Output, TempDir,
 };
 
 fn root() -> bool {
@@ -187,15 +187,6 @@ fn setpriv_path() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .expect("setpriv")
-}
-
-fn nobody_has_subids() -> bool {
-    ["/etc/subuid", "/etc/subgid"].iter().all(|f| {
-        std::fs::read_to_string(f)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l.starts_with("nobody:"))
-    })
 }
 
 fn rootless_ranges() -> bool {

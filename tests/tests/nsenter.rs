@@ -7,22 +7,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use harness::{
-    child_of, need_root, need_root_and, need_rootless, ns_ino, parse_ns, skip, status_field, Bg,
-    Cmd, Netns, TempDir, KINDS, PRINT_NS,
+    child_of, need_root, need_root_and, need_rootless, ns_ino, parse_ns, pidfs_inode, skip,
+    status_field, Bg, Cmd, Netns, TempDir, KINDS, PRINT_NS,
 };
 
 /// A target in a new namespace of every kind, made by our nsrun as root (uid 0 mapped to 0).
 /// Returns the guard and the PID of the process inside (nsrun's child).
 fn all_ns_target() -> (Bg, i32) {
-    let mut bg = Cmd::tool("nsrun")
-        .args([
-            "-r", "-m", "-u", "-i", "-n", "-p", "-C", "-T", "--fork", "--",
-        ])
-        .args(["sh", "-c", "echo ready; exec sleep 60"])
-        .spawn();
-    assert_eq!(bg.read_line(), "ready");
-    let pid = child_of(bg.pid());
-    (bg, pid)
+    harness::nsrun_target(&["-r", "-m", "-u", "-i", "-n", "-p", "-C", "-T"])
 }
 
 /// A marker file path a command would create; checked to be absent after a failure.
@@ -323,17 +315,6 @@ fn exited_target_is_never_entered() {
     }
     bad_input(&["-t", &zombie.to_string(), "-n"], "nsenter: cannot open");
     bad_input(&["-t", &zombie.to_string(), "-a"], "nsenter: ");
-}
-
-/// The pidfs inode of a process (what `PID:INODE` names), via Python's os.pidfd_open.
-fn pidfs_inode(pid: i32) -> u64 {
-    let out = Cmd::new("python3")
-        .args([
-            "-c",
-            &format!("import os; print(os.fstat(os.pidfd_open({pid})).st_ino)"),
-        ])
-        .run();
-    out.ok().out().parse().expect("inode")
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::{child_of, need_root, ns_ino, parse_ns, Bg, Cmd, TempDir, KINDS, PRINT_NS};
+use harness::{need_root, ns_ino, parse_ns, Bg, Cmd, TempDir, KINDS, PRINT_NS};
 
 /// Where a kind's namespace is expected to come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,13 +35,7 @@ impl Sources {
 /// `-a` enters seven kinds and none is ours by accident. Returns the guard and the PID of
 /// the process inside (nsrun's child).
 fn target() -> (Bg, i32) {
-    let mut bg = Cmd::tool("nsrun")
-        .args(["-m", "-u", "-i", "-n", "-p", "-C", "-T", "--fork", "--"])
-        .args(["sh", "-c", "echo ready; exec sleep 60"])
-        .spawn();
-    assert_eq!(bg.read_line(), "ready");
-    let pid = child_of(bg.pid());
-    (bg, pid)
+    harness::nsrun_target(&["-m", "-u", "-i", "-n", "-p", "-C", "-T"])
 }
 
 /// `nsrun --persist=DIR` of a new ipc, net and uts namespace; their inodes by kind.

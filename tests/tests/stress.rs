@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use harness::{need_root, processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir};
+use harness::{
+    fd_count, need_root, processes_mentioning, skip, unprivileged_userns_works, Cmd, TempDir,
+};
 
 fn scaled(full: usize, min: usize) -> usize {
     harness::stress_scaled(full, min)
@@ -59,12 +61,6 @@ fn assert_no_zombie_children() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn fd_count(pid: i32) -> Option<usize> {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .ok()
-        .map(|d| d.count())
 }
 
 /// Wait until `pid` holds `want` fds (nsinit closes the inherited ones after its spawn).

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{bin, need_root, skip, unprivileged_userns_works, Cmd, TempDir};
+use harness::{bin, fd_count, need_root, skip, unprivileged_userns_works, Cmd, TempDir};
 
 fn fds(s: &str) -> Vec<u32> {
     let mut v: Vec<u32> = s
@@ -16,12 +16,6 @@ fn fds(s: &str) -> Vec<u32> {
         .collect();
     v.sort_unstable();
     v
-}
-
-fn fd_count(pid: i32) -> Option<usize> {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .ok()
-        .map(|d| d.count())
 }
 
 /// What a command started by the caller's shell sees: 0, 1, 2, the fd 5 it is given, and
