@@ -1175,7 +1175,9 @@ print("done", n, flush=True)
     assert_eq!(c.read_line(), "started");
     for _ in 0..8 {
         let out = Cmd::tool("nsls")
-            .args(["-J", "-l", "-t", "net", "-o", "NS,TYPE,NPROCS,SOURCE"])
+            // Every type, not `-t net`: a socket row of another type would be a wrong
+            // namespace, which the filter would hide.
+            .args(["-J", "-l", "-o", "NS,TYPE,NPROCS,SOURCE"])
             .run();
         out.ok();
         let v: Value = serde_json::from_str(&out.stdout).expect("json");
